@@ -1,0 +1,73 @@
+# Inboxdesk: `make dev` runs the whole system on this machine, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+.PHONY: install dev test lint format typecheck unit integration infra-tests build synth deploy destroy bench pr clean
+
+install: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NODE_STAMP): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+dev: install
+	$(BIN)/inboxdesk dev
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/inboxdesk/python/inboxdesk functions infra
+
+typecheck: install
+	$(BIN)/mypy layers/inboxdesk/python/inboxdesk functions infra
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/integration
+
+infra-tests: install
+	$(BIN)/pytest tests/infra
+
+test: install lint
+	$(BIN)/pytest
+
+# The dependencies layer for arm64 Lambda, built without Docker from manylinux wheels.
+build: install
+	rm -rf .build/deps && mkdir -p .build/deps/python
+	$(BIN)/pip install --quiet --target .build/deps/python --platform manylinux2014_aarch64 \
+		--implementation cp --python-version 3.12 --only-binary=:all: -r layers/deps/requirements.txt
+
+synth: build
+	npx cdk synth --no-notices
+
+deploy: build
+	npx cdk deploy --no-notices
+
+destroy: install
+	npx cdk destroy --no-notices
+
+bench: install
+	$(BIN)/python -m bench
+
+pr: lint test
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .build .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Inboxdesk: support mail becomes tickets. The shared domain package (the Lambda layer)."""

@@ -1,0 +1,25 @@
+"""Domain errors: logic and handlers see only these, never storage or transport errors."""
+
+
+class InboxdeskError(Exception):
+    """Base of every error Inboxdesk raises on purpose."""
+
+
+class NotFoundError(InboxdeskError):
+    """The thing asked for does not exist."""
+
+
+class ConflictError(InboxdeskError):
+    """The request conflicts with the current state (409)."""
+
+
+class PreconditionFailedError(InboxdeskError):
+    """Someone else changed the item since the caller read it (412)."""
+
+
+class DuplicateMessageError(InboxdeskError):
+    """This mail was already ingested: a redelivery, not a new message."""
+
+
+class ConfigurationError(InboxdeskError):
+    """The function was deployed without a setting it needs."""

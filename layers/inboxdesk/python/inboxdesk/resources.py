@@ -1,0 +1,43 @@
+"""The one place that names Inboxdesk's AWS resources and the environment variables that carry them.
+
+The CDK app (`infra/`) declares these resources and passes their real names to the functions
+through the variables below; the dev runtime (`inboxdesk dev`) creates the same resources on
+the embedded AWS under the `LOCAL_NAMES` and sets the same variables.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# The single DynamoDB table: string keys `pk`/`sk` and overloaded GSIs `gsiN` with
+# `gsiNpk`/`gsiNsk` (all projected). What each index holds is written in `inboxdesk.dal.keys`.
+TABLE_HASH_KEY: Final = 'pk'
+TABLE_RANGE_KEY: Final = 'sk'
+TABLE_INDEXES: Final = ('gsi1', 'gsi2', 'gsi3', 'gsi4', 'gsi5')
+
+# Prefixes inside the mail bucket.
+RAW_MAIL_PREFIX: Final = 'raw/'  # SES receipt rules and pollers write raw MIME here
+ATTACHMENT_PREFIX: Final = 'attachments/'
+BODY_PREFIX: Final = 'bodies/'
+
+# Environment variables every function reads (set by infra, by `inboxdesk dev`, by tests).
+ENV_TABLE: Final = 'TABLE_NAME'
+ENV_MAIL_BUCKET: Final = 'MAIL_BUCKET'
+ENV_INGEST_QUEUE_URL: Final = 'INGEST_QUEUE_URL'
+ENV_OUTBOUND_QUEUE_URL: Final = 'OUTBOUND_QUEUE_URL'
+ENV_EVENT_BUS: Final = 'EVENT_BUS_NAME'
+ENV_OWN_DOMAINS: Final = 'OWN_MAIL_DOMAINS'  # comma-separated creation-address domains
+
+LOCAL_NAMES: Final = {
+    ENV_TABLE: 'inboxdesk-local',
+    ENV_MAIL_BUCKET: 'inboxdesk-mail-local',
+    'INGEST_QUEUE': 'inboxdesk-ingest-local',
+    'INGEST_DLQ': 'inboxdesk-ingest-dlq-local',
+    'OUTBOUND_QUEUE': 'inboxdesk-outbound-local',
+    'OUTBOUND_DLQ': 'inboxdesk-outbound-dlq-local',
+    'INBOUND_TOPIC': 'inboxdesk-inbound-local',
+    ENV_EVENT_BUS: 'inboxdesk-local',
+}
+
+# Our own loop header: every mail Inboxdesk sends carries it; inbound mail carrying it is dropped.
+LOOP_HEADER: Final = 'X-Inboxdesk-Loop'
