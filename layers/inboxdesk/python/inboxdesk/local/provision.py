@@ -54,9 +54,9 @@ def create_resources() -> dict[str, Any]:
             for index in r.TABLE_INDEXES
         ],
     )
+    region: Any = boto3.session.Session().region_name or 'eu-west-1'
     boto3.client('s3').create_bucket(
-        Bucket=names[r.ENV_MAIL_BUCKET],
-        CreateBucketConfiguration={'LocationConstraint': boto3.session.Session().region_name or 'eu-west-1'},
+        Bucket=names[r.ENV_MAIL_BUCKET], CreateBucketConfiguration={'LocationConstraint': region}
     )
     sqs = boto3.client('sqs')
     created: dict[str, Any] = {}
