@@ -1,0 +1,243 @@
+"""An SMTP server (aiosmtpd) that stands in for SES inbound on one machine.
+
+Like an SES receipt rule with an S3 action and an SNS notice: recipients are accepted only when they
+are a queue's creation address (case-insensitive, plus-tags ignored), otherwise `550 5.1.1`; on DATA
+the raw mail goes to S3 under `raw/<SES-like message id>` (with the trace headers SES prepends), then
+the SNS-wrapped SES receipt notification goes to the ingest queue. Mail up to SES's 40 MB is accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import secrets
+import string
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import format_datetime, getaddresses
+from typing import TYPE_CHECKING, Any
+
+from inboxdesk import resources as r
+
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+
+logger = logging.getLogger('inboxdesk_dev')
+
+SES_MAX_MESSAGE_BYTES = 40 * 1024 * 1024
+SES_INBOUND_HOST = 'inbound-smtp.local.amazonaws.com'
+GTUBE = b'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
+EICAR = rb'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+_EICAR_BASE64 = base64.b64encode(EICAR)[:56]  # how an attachment that is the EICAR file starts
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def normalise_address(address: str) -> str:
+    """`Support+Tag@Example.TEST` -> `support@example.test` (how creation addresses are matched)."""
+    local, _, domain = address.strip().strip('<>').rpartition('@')
+    if not local:
+        return address.strip().lower()
+    return f'{local.split("+", 1)[0]}@{domain}'.lower()
+
+
+def ses_message_id() -> str:
+    """An id shaped like SES's inbound message ids (40 lower-case letters and digits)."""
+    return ''.join(secrets.choice(_ID_ALPHABET) for _ in range(40))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.') + f'{moment.microsecond // 1000:03d}Z'
+
+
+def verdicts(raw: bytes) -> dict[str, dict[str, str]]:
+    """SES's verdicts, computed where it is cheap (GTUBE spam, EICAR virus), PASS otherwise: there is no
+    DNS here to check SPF, DKIM or DMARC."""
+    spam = 'FAIL' if GTUBE in raw else 'PASS'
+    virus = 'FAIL' if EICAR in raw or _EICAR_BASE64 in raw else 'PASS'
+    return {
+        'spamVerdict': {'status': spam},
+        'virusVerdict': {'status': virus},
+        'spfVerdict': {'status': 'PASS'},
+        'dkimVerdict': {'status': 'PASS'},
+        'dmarcVerdict': {'status': 'PASS'},
+    }
+
+
+def stored_mail(raw: bytes, *, mail_from: str, recipient: str, ses_id: str, received: datetime) -> bytes:
+    """The raw mail as SES's S3 action stores it: its trace headers prepended, the rest unchanged."""
+    newline = b'\r\n' if b'\r\n' in raw[:4096] else b'\n'
+    checks = verdicts(raw)
+    trace = [
+        f'Return-Path: <{mail_from}>',
+        f'Received: from localhost by {SES_INBOUND_HOST} with SMTP id {ses_id} for {recipient};'
+        f' {format_datetime(received)}',
+        f'X-SES-Spam-Verdict: {checks["spamVerdict"]["status"]}',
+        f'X-SES-Virus-Verdict: {checks["virusVerdict"]["status"]}',
+    ]
+    return newline.join(line.encode() for line in trace) + newline + raw
+
+
+def _common_headers(headers: list[tuple[str, str]], mail_from: str) -> dict[str, Any]:
+    first = {name.lower(): value for name, value in reversed(headers)}
+    common: dict[str, Any] = {'returnPath': mail_from}
+    for key, name in (('from', 'from'), ('replyTo', 'reply-to'), ('to', 'to'), ('cc', 'cc')):
+        values = [value for header, value in headers if header.lower() == name]
+        if values:
+            common[key] = [addr if not label else f'{label} <{addr}>' for label, addr in getaddresses(values)]
+    for key, name in (('date', 'date'), ('messageId', 'message-id'), ('subject', 'subject')):
+        if name in first:
+            common[key] = first[name]
+    return common
+
+
+def build_receipt_notice(
+    *,
+    raw: bytes,
+    ses_id: str,
+    mail_from: str,
+    recipients: Sequence[str],
+    bucket: str,
+    object_key: str,
+    topic_arn: str,
+    received: datetime,
+) -> str:
+    """The SQS message body SES's receipt rule produces: the SNS notification wrapping SES's JSON."""
+    parsed = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    headers = [(str(name), str(value)) for name, value in parsed.items()]
+    ses = {
+        'notificationType': 'Received',
+        'mail': {
+            'timestamp': _iso(received),
+            'source': mail_from,
+            'messageId': ses_id,
+            'destination': list(recipients),
+            'headersTruncated': False,
+            'headers': [{'name': name, 'value': value} for name, value in headers],
+            'commonHeaders': _common_headers(headers, mail_from),
+        },
+        'receipt': {
+            'timestamp': _iso(received),
+            'processingTimeMillis': 1,
+            'recipients': list(recipients),
+            **verdicts(raw),
+            'action': {
+                'type': 'S3',
+                'topicArn': topic_arn,
+                'bucketName': bucket,
+                'objectKeyPrefix': r.RAW_MAIL_PREFIX,
+                'objectKey': object_key,
+            },
+        },
+    }
+    region = topic_arn.split(':')[3] if topic_arn.count(':') >= 5 else 'eu-west-1'
+    envelope = {
+        'Type': 'Notification',
+        'MessageId': str(uuid.uuid4()),
+        'TopicArn': topic_arn,
+        'Subject': 'Amazon SES Email Receipt Notification',
+        'Message': json.dumps(ses),
+        'Timestamp': _iso(received),
+        'SignatureVersion': '1',
+        'Signature': 'bG9jYWw=',
+        'SigningCertURL': f'https://sns.{region}.amazonaws.com/SimpleNotificationService-local.pem',
+        'UnsubscribeURL': f'https://sns.{region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={topic_arn}:local',
+    }
+    return json.dumps(envelope)
+
+
+@dataclass
+class SesInbound:
+    """aiosmtpd handler: SES inbound's receipt rule (S3 action + SNS notice to the ingest queue)."""
+
+    s3: S3Client
+    sqs: SQSClient
+    bucket: str
+    queue_url: str
+    topic_arn: str
+    accepts: Callable[[str], bool]  # is this (normalised) address a creation address?
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        loop = asyncio.get_running_loop()
+        try:
+            known = await loop.run_in_executor(None, self.accepts, normalise_address(address))
+        except Exception:
+            logger.exception('smtp: looking up a recipient failed')
+            return '451 4.3.0 temporary failure, try again later'
+        if not known:
+            logger.info('smtp: refused a recipient that is no creation address')
+            return '550 5.1.1 mailbox unavailable'
+        envelope.rcpt_tos.append(address)
+        return '250 OK'
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        raw = envelope.original_content or envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode('utf-8', 'surrogateescape')
+        loop = asyncio.get_running_loop()
+        try:
+            ses_id = await loop.run_in_executor(
+                None, self.receive, bytes(raw), envelope.mail_from or '', list(envelope.rcpt_tos)
+            )
+        except Exception:
+            logger.exception('smtp: storing a mail failed')
+            return '451 4.3.0 temporary failure, try again later'
+        return f'250 Ok {ses_id}'
+
+    def receive(self, raw: bytes, mail_from: str, recipients: list[str]) -> str:
+        """Store one mail and post its notice; returns the SES-like message id."""
+        ses_id = ses_message_id()
+        key = f'{r.RAW_MAIL_PREFIX}{ses_id}'
+        now = datetime.now(UTC)
+        stored = stored_mail(raw, mail_from=mail_from, recipient=recipients[0], ses_id=ses_id, received=now)
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=stored)
+        notice = build_receipt_notice(
+            raw=stored,
+            ses_id=ses_id,
+            mail_from=mail_from,
+            recipients=recipients,
+            bucket=self.bucket,
+            object_key=key,
+            topic_arn=self.topic_arn,
+            received=now,
+        )
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=notice)
+        logger.info('smtp: mail %s received (%d bytes) -> s3://%s/%s', ses_id, len(raw), self.bucket, key)
+        return ses_id
+
+
+class SmtpGateway:
+    """The SMTP server on `host:port`, in its own thread (aiosmtpd's Controller)."""
+
+    def __init__(self, handler: SesInbound, *, host: str, port: int) -> None:
+        self.handler = handler
+        self.host = host
+        self.port = port
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(
+            self.handler,
+            hostname=self.host,
+            port=self.port,
+            data_size_limit=SES_MAX_MESSAGE_BYTES,
+            ident='Inboxdesk dev (SES inbound)',
+            server_hostname=SES_INBOUND_HOST,
+        )
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None

@@ -1,0 +1,196 @@
+"""Run a Lambda handler whenever its SQS queue has messages, as Lambda's event source mapping would.
+
+moto runs no Lambdas, so the dev runtime long-polls the queue itself, builds the same SQS event
+Lambda builds (batch of up to 10 records), calls the real handler in-process and deletes the records
+that are not reported in `batchItemFailures`. Failed records stay on the queue: they come back after
+the visibility timeout and reach the dead-letter queue after the redrive policy's `maxReceiveCount`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+logger = logging.getLogger('inboxdesk_dev')
+
+MAX_BATCH = 10  # Lambda's default SQS batch size, and SQS's own maximum per receive
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    function_version: str = '$LATEST'
+    timeout_seconds: int = 30
+    region: str = 'eu-west-1'
+    account: str = '123456789012'
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f'arn:aws:lambda:{self.region}:{self.account}:function:{self.function_name}'
+
+    @property
+    def log_group_name(self) -> str:
+        return f'/aws/lambda/{self.function_name}'
+
+    @property
+    def log_stream_name(self) -> str:
+        return f'local/[{self.function_version}]{self.aws_request_id}'
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _message_attributes(message: MessageTypeDef) -> dict[str, Any]:
+    """SQS's MessageAttributes in the lower-camel shape Lambda's event uses."""
+    shaped: dict[str, Any] = {}
+    for name, value in message.get('MessageAttributes', {}).items():
+        shaped[name] = {
+            'stringValue': value.get('StringValue'),
+            'binaryValue': value.get('BinaryValue'),
+            'stringListValues': list(value.get('StringListValues', [])),
+            'binaryListValues': list(value.get('BinaryListValues', [])),
+            'dataType': value.get('DataType'),
+        }
+    return shaped
+
+
+def build_sqs_event(messages: list[MessageTypeDef], *, queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda passes to a function subscribed to an SQS queue."""
+    return {
+        'Records': [
+            {
+                'messageId': message['MessageId'],
+                'receiptHandle': message['ReceiptHandle'],
+                'body': message['Body'],
+                'attributes': dict(message.get('Attributes', {})),
+                'messageAttributes': _message_attributes(message),
+                'md5OfBody': message.get('MD5OfBody', ''),
+                'eventSource': 'aws:sqs',
+                'eventSourceARN': queue_arn,
+                'awsRegion': region,
+            }
+            for message in messages
+        ]
+    }
+
+
+def failed_ids(response: Any) -> set[str]:
+    """The record ids a handler reported as failed (`{"batchItemFailures": [{"itemIdentifier": ...}]}`)."""
+    if not isinstance(response, Mapping):
+        return set()
+    failures = response.get('batchItemFailures') or []
+    return {str(item['itemIdentifier']) for item in failures if isinstance(item, Mapping)}
+
+
+@dataclass
+class QueueWorker:
+    """Long-poll one queue and feed its messages to one handler, in a background thread."""
+
+    sqs: SQSClient
+    queue_url: str
+    handler: Handler
+    function_name: str
+    wait_seconds: int = 1
+    batch_size: int = MAX_BATCH
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+    _queue_arn: str = field(default='', repr=False)
+    _max_receives: int | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=['All'])['Attributes']
+        self._queue_arn = attributes['QueueArn']
+        if redrive := attributes.get('RedrivePolicy'):
+            self._max_receives = int(json.loads(redrive)['maxReceiveCount'])
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f'worker-{self.function_name}', daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the batch in hand (if any) is finished."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # keep the worker alive: the embedded AWS may be briefly unreachable
+                logger.exception('%s: polling %s failed', self.function_name, self.queue_url.rsplit('/', 1)[-1])
+                self._stop.wait(1.0)
+
+    def poll_once(self) -> int:
+        """Receive one batch (waiting up to `wait_seconds`), run the handler on it; returns its size."""
+        received = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=self.wait_seconds,
+            AttributeNames=['All'],
+            MessageAttributeNames=['All'],
+        )
+        messages = received.get('Messages', [])
+        if messages:
+            self.run_batch(messages)
+        return len(messages)
+
+    def run_batch(self, messages: list[MessageTypeDef]) -> None:
+        region = self.sqs.meta.region_name
+        account = self._queue_arn.split(':')[4] if self._queue_arn.count(':') >= 5 else '123456789012'
+        event = build_sqs_event(messages, queue_arn=self._queue_arn, region=region)
+        context = LambdaContext(function_name=self.function_name, region=region, account=account)
+        try:
+            failed = failed_ids(self.handler(event, context))
+        except Exception as error:  # Lambda retries the whole batch when the function raises
+            logger.warning('%s: the handler failed on a batch of %d (%s)', self.function_name, len(messages), error)
+            failed = {message['MessageId'] for message in messages}
+        done = [m for m in messages if m['MessageId'] not in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{'Id': str(i), 'ReceiptHandle': m['ReceiptHandle']} for i, m in enumerate(done)],
+            )
+        for message in messages:
+            if message['MessageId'] in failed:
+                self._report_failure(message)
+
+    def _report_failure(self, message: MessageTypeDef) -> None:
+        attempt = int(message.get('Attributes', {}).get('ApproximateReceiveCount', '1'))
+        if self._max_receives is not None and attempt >= self._max_receives:
+            logger.warning(
+                '%s: message %s failed on its last attempt (%d of %d): it goes to the dead-letter queue',
+                self.function_name,
+                message['MessageId'],
+                attempt,
+                self._max_receives,
+            )
+        else:
+            limit = f' of {self._max_receives}' if self._max_receives else ''
+            logger.warning(
+                '%s: message %s failed (attempt %d%s): retried after the visibility timeout',
+                self.function_name,
+                message['MessageId'],
+                attempt,
+                limit,
+            )
