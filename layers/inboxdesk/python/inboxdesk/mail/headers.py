@@ -1,0 +1,175 @@
+"""Header reading straight from the raw bytes: unfolding, RFC 2047 encoded words, raw 8-bit
+values through the charset fallback chain, addresses and Message-IDs.
+
+The stdlib's `policy.default` turns raw 8-bit header bytes into U+FFFD and raises on some
+malformed values, so the top-level headers are re-read here from the header block itself."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable
+from email.utils import getaddresses
+
+from inboxdesk.mail.charsets import decode_bytes, normalize_charset
+from inboxdesk.mail.model import Address
+
+_FIELD = re.compile(rb'^([!-9;-~]+)[ \t]*:', re.ASCII)
+_ENCODED_WORD = re.compile(r'=\?([^?\s]+)\?([qQbB])\?([^?]*)\?=')
+_MSGID = re.compile(r'<([^<>\s]+)>')
+_BARE_MSGID = re.compile(r'^[^\s<>()@,;]+@[^\s<>()@,;]+$')
+_WSP = re.compile(r'[ \t]*(?:\r\n|\r|\n)[ \t]+|[ \t\r\n]+')
+
+
+def split_header_block(raw: bytes) -> tuple[bytes, int]:
+    """The header block of a message (without the blank line) and the offset where the body starts."""
+    best = -1
+    sep_len = 0
+    for sep in (b'\r\n\r\n', b'\n\n', b'\r\r', b'\n\r\n'):
+        at = raw.find(sep, 0, best if best >= 0 else len(raw))
+        if at >= 0 and (best < 0 or at < best):
+            best, sep_len = at, len(sep)
+    if best < 0:
+        return raw, len(raw)
+    return raw[:best], best + sep_len
+
+
+def parse_header_block(block: bytes) -> list[tuple[str, bytes]]:
+    """(lower-cased name, raw unfolded value) for every field of a header block, in order.
+    Lines that are neither a field nor a continuation are skipped."""
+    fields: list[tuple[str, bytearray]] = []
+    for line in re.split(rb'\r\n|\r|\n', block):
+        if not line:
+            continue
+        if line[:1] in (b' ', b'\t'):
+            if fields:
+                fields[-1][1].extend(b' ' + line.strip(b' \t'))
+            continue
+        match = _FIELD.match(line)
+        if match is None:
+            continue
+        fields.append((match.group(1).decode('ascii').lower(), bytearray(line[match.end() :].strip(b' \t'))))
+    return [(name, bytes(value)) for name, value in fields]
+
+
+def _decode_q(text: str) -> bytes:
+    data = text.replace('_', ' ').encode('ascii', errors='replace')
+    return binascii.a2b_qp(data)
+
+
+def _decode_b(text: str) -> bytes:
+    data = re.sub(r'[^A-Za-z0-9+/]', '', text)
+    data = data[: len(data) - len(data) % 4] if len(data) % 4 == 1 else data + '=' * (-len(data) % 4)
+    try:
+        return base64.b64decode(data)
+    except (binascii.Error, ValueError):
+        return b''
+
+
+def decode_words(value: str, hints: Iterable[str] = ()) -> str:
+    """Decode RFC 2047 encoded words in an (already unfolded) header value.
+
+    Adjacent encoded words are joined (whitespace between them is dropped, as RFC 2047 says) and
+    words of one charset are decoded together, so a character split across two words survives."""
+    if '=?' not in value:
+        return value
+    hint_list = list(hints)
+    out: list[str] = []
+    pending: list[tuple[str, bytes]] = []  # (charset, bytes) of adjacent encoded words
+    pos = 0
+
+    def flush() -> None:
+        while pending:
+            charset = pending[0][0]
+            chunk = bytearray()
+            while pending and pending[0][0] == charset:
+                chunk.extend(pending.pop(0)[1])
+            out.append(_decode_word_bytes(bytes(chunk), charset, hint_list))
+
+    for match in _ENCODED_WORD.finditer(value):
+        between = value[pos : match.start()]
+        if not (pending and (not between or between.isspace())):
+            flush()
+            out.append(between)
+        charset, encoding, text = match.group(1), match.group(2).lower(), match.group(3)
+        data = _decode_q(text) if encoding == 'q' else _decode_b(text)
+        pending.append((charset.split('*', 1)[0].lower(), data))
+        pos = match.end()
+    flush()
+    out.append(value[pos:])
+    return ''.join(out)
+
+
+def _decode_word_bytes(data: bytes, charset: str, hints: list[str]) -> str:
+    if normalize_charset(charset) == 'utf-7':
+        try:
+            return data.decode('utf-7')
+        except Exception:  # noqa: BLE001 - fall through to the chain
+            pass
+    return decode_bytes(data, charset, hints)
+
+
+def unfold(value: str) -> str:
+    """Folded whitespace (CRLF + WSP) and runs of blanks to one space, trimmed."""
+    return _WSP.sub(' ', value).strip()
+
+
+def decode_header_value(raw: bytes, hints: Iterable[str] = ()) -> str:
+    """A raw header value as text: 8-bit bytes through the fallback chain, then encoded words."""
+    hint_list = list(hints)
+    text = raw.decode('ascii') if raw.isascii() else decode_bytes(raw, None, hint_list)
+    return unfold(decode_words(text, hint_list))
+
+
+def raw_header_text(raw: bytes, hints: Iterable[str] = ()) -> str:
+    """A raw header value as text without decoding encoded words (for address lists, where an
+    encoded comma must not split a display name)."""
+    return raw.decode('ascii') if raw.isascii() else decode_bytes(raw, None, list(hints))
+
+
+def parse_addresses(value: str, hints: Iterable[str] = ()) -> list[Address]:
+    """Addresses of an address-list header value (encoded words still encoded). Never raises."""
+    hint_list = list(hints)
+    value = unfold(value)
+    if not value:
+        return []
+    try:
+        pairs = getaddresses([value])
+    except Exception:  # noqa: BLE001 - malformed beyond the parser: fall back below
+        pairs = []
+    result: list[Address] = []
+    for name, address in pairs:
+        name = unfold(decode_words(name, hint_list)).strip('"').strip()
+        address = address.strip().strip('<>').strip()
+        if '=?' in address:
+            address = decode_words(address, hint_list)
+        if not name and not address:
+            continue
+        result.append(Address(name=name, address=address))
+    if not result and '@' in value:
+        for candidate in re.findall(r'[^\s<>()",;:]+@[^\s<>()",;:]+', value):
+            result.append(Address(name='', address=candidate))
+    return result
+
+
+def normalize_msgid(value: str) -> str | None:
+    """A Message-ID in `<...>` form, None when the value holds none."""
+    value = unfold(value)
+    match = _MSGID.search(value)
+    if match:
+        return f'<{match.group(1)}>'
+    bare = value.strip().strip('<>').strip()
+    if bare and _BARE_MSGID.match(bare):
+        return f'<{bare}>'
+    if bare and ' ' not in bare:
+        return f'<{bare}>'
+    return None
+
+
+def parse_msgid_list(value: str) -> list[str]:
+    """Every `<id>` in a References / In-Reply-To value, in order, ignoring whatever lies between."""
+    ids = [f'<{m}>' for m in _MSGID.findall(value)]
+    if ids:
+        return list(dict.fromkeys(ids))
+    return [f'<{token}>' for token in unfold(value).split() if _BARE_MSGID.match(token)]

@@ -1,0 +1,523 @@
+"""`read_email`: raw RFC 5322 / MIME bytes in, one immutable `ParsedEmail` out. Never raises.
+
+Stages: input checks (empty, OLE2, mbox, binary) -> stdlib parse with `policy.default` ->
+top-level headers re-read from their raw values -> a walk of the whole MIME tree that picks the
+text and HTML bodies and lists every other leaf as an attachment (uuencoded blocks and TNEF
+expanded) -> HTML sanitised, text derived from HTML when there is no plain part -> classify."""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import unquote
+
+from inboxdesk.mail import html as html_mod
+from inboxdesk.mail.charsets import decode_bytes, html_meta_charset
+from inboxdesk.mail.headers import (
+    decode_header_value,
+    decode_words,
+    normalize_msgid,
+    parse_addresses,
+    parse_msgid_list,
+    raw_header_text,
+    unfold,
+)
+from inboxdesk.mail.model import Address, Attachment, Classification, ParsedEmail
+from inboxdesk.mail.params import parse_params
+from inboxdesk.mail.payloads import expand_tnef, extension_for, split_uuencoded
+
+OLE2_MAGIC = b'\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1'
+GENERATED_DOMAIN = 'inboxdesk.generated'
+_HEADER_LINE = re.compile(rb'^[!-9;-~]+[ \t]*:', re.ASCII)
+_MBOX_NEXT = re.compile(rb'(?:\r\n|\n|\r)(?:\r\n|\n|\r)From [^\r\n]*(?:\r\n|\n|\r)')
+_CID_REF = re.compile(r"""cid:([^"'\s)>;]+)""", re.IGNORECASE)
+_SRC_REF = re.compile(r"""(?:src|href|background)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+_UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+_BODY_TYPES = ('text/plain', 'text/html')
+# Re-serialising an attached message keeps its header lines as they came.
+_AS_IS = policy.default.clone(max_line_length=0, refold_source='none')
+
+
+def _addr_sort_key(address: Address) -> str:
+    return address.address
+
+
+@dataclass
+class _Part:
+    """What the walk learns about one leaf."""
+
+    content_type: str
+    params: dict[str, str]
+    disposition: str
+    disp_params: dict[str, str]
+    content_id: str | None
+    content_location: str | None
+    cte: str
+
+
+@dataclass
+class _Walk:
+    hints: list[str]
+    defects: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    htmls: list[str] = field(default_factory=list)
+    # (filename or '', content type, bytes, content id, content location, is image)
+    leaves: list[tuple[str, str, bytes, str | None, str | None]] = field(default_factory=list)
+
+
+def read_email(raw: bytes) -> ParsedEmail:
+    """Read one raw mail. Never raises: what could not be read is listed in `defects`."""
+    try:
+        return _read(bytes(raw) if not isinstance(raw, bytes) else raw)
+    except Exception as exc:  # noqa: BLE001 - the reader's contract: never raise
+        data = raw if isinstance(raw, bytes) else b''
+        return _empty(data, [f'reader-error: {type(exc).__name__}'])
+
+
+def _generated_id(raw: bytes) -> str:
+    return f'<{hashlib.sha256(raw).hexdigest()[:32]}@{GENERATED_DOMAIN}>'
+
+
+def _empty(raw: bytes, defects: list[str]) -> ParsedEmail:
+    return ParsedEmail(
+        message_id=_generated_id(raw),
+        message_id_generated=True,
+        in_reply_to=None,
+        references=(),
+        date=None,
+        from_=None,
+        reply_to=(),
+        to=(),
+        cc=(),
+        subject='',
+        text='',
+        html='',
+        attachments=(),
+        classification=Classification(),
+        headers=(),
+        defects=tuple(defects),
+        size=len(raw),
+    )
+
+
+def _looks_binary(sample: bytes) -> bool:
+    if not sample:
+        return False
+    if b'\x00' in sample:
+        return True
+    controls = sum(1 for b in sample if b < 0x20 and b not in (0x09, 0x0A, 0x0D, 0x0C))
+    return controls * 20 > len(sample)
+
+
+def _prepare(raw: bytes, defects: list[str]) -> bytes | None:
+    """The bytes to parse, or None when the input is not mail at all."""
+    if not raw.strip():
+        defects.append('not-mime: empty input')
+        return None
+    if raw.startswith(OLE2_MAGIC):
+        defects.append('not-mime: ole2 compound file (outlook .msg)')
+        return None
+    data = raw
+    if data.startswith(b'From '):
+        end = len(data)
+        for sep in (b'\n', b'\r'):
+            at = data.find(sep)
+            if 0 <= at < end:
+                end = at
+        data = data[end:].lstrip(b'\r\n')
+        following = _MBOX_NEXT.search(data)
+        if following:
+            data = data[: following.start() + 1]
+            defects.append('mbox: several messages, read the first')
+    elif data[:1] in (b'\r', b'\n'):
+        stripped = data.lstrip(b'\r\n')
+        if _HEADER_LINE.match(stripped):
+            data = stripped
+    head = data[:4096]
+    if not _HEADER_LINE.match(head):
+        if _looks_binary(head):
+            defects.append('not-mime: binary data')
+            return None
+        defects.append('not-mime: no header fields')
+    return data
+
+
+def _read(raw: bytes) -> ParsedEmail:
+    defects: list[str] = []
+    data = _prepare(raw, defects)
+    if data is None:
+        return _empty(raw, defects)
+    msg = BytesParser(policy=policy.default).parsebytes(data)
+    del data
+    assert isinstance(msg, EmailMessage)
+    top = [(name.lower(), _raw_bytes(value)) for name, value in msg.raw_items()]
+    hints = _declared_charsets(msg, top)
+
+    def first(name: str) -> bytes | None:
+        for key, value in top:
+            if key == name:
+                return value
+        return None
+
+    headers = tuple((name, decode_header_value(value, hints)) for name, value in top)
+    subject = decode_header_value(first('subject') or b'', hints)
+    message_id = normalize_msgid(raw_header_text(first('message-id') or b'', hints))
+    generated = message_id is None
+    if message_id is None:
+        message_id = _generated_id(raw)
+    in_reply_to_ids = parse_msgid_list(raw_header_text(first('in-reply-to') or b'', hints))
+    references = tuple(parse_msgid_list(raw_header_text(first('references') or b'', hints)))
+    from_list = _addresses(top, 'from', hints)
+    from_ = from_list[0] if from_list else None
+
+    walk = _Walk(hints=hints)
+    _walk(msg, walk, top_level=True)
+    html = '\n'.join(h for h in walk.htmls if h.strip())
+    text = '\n'.join(t for t in walk.texts if t.strip())
+    referenced = _referenced(html) if html else set()
+    attachments = _attachments(walk, referenced)
+    text, uu_files = split_uuencoded(text)
+    for name, payload in uu_files:
+        attachments.append(
+            Attachment(
+                filename=name,
+                content_type=_guess_type(name),
+                size=len(payload),
+                content_id=None,
+                inline=False,
+                content=payload,
+            )
+        )
+    clean_html = html_mod.sanitize(html) if html else ''
+    if not text.strip() and html:
+        text = html_mod.to_text(html)
+    text = _tidy_text(text)
+
+    for part in msg.walk():
+        for defect in getattr(part, 'defects', ()):
+            name = type(defect).__name__
+            if name not in defects:
+                defects.append(name)
+    defects.extend(d for d in walk.defects if d not in defects)
+
+    classification = _classify(msg, from_.address if from_ else '', subject, defects)
+    return ParsedEmail(
+        message_id=message_id,
+        message_id_generated=generated,
+        in_reply_to=in_reply_to_ids[0] if in_reply_to_ids else None,
+        references=references,
+        date=_date(first('date'), hints),
+        from_=from_,
+        reply_to=tuple(_addresses(top, 'reply-to', hints)),
+        to=tuple(_addresses(top, 'to', hints)),
+        cc=tuple(_addresses(top, 'cc', hints)),
+        subject=subject,
+        text=text,
+        html=clean_html,
+        attachments=tuple(attachments),
+        classification=classification,
+        headers=headers,
+        defects=tuple(defects),
+        size=len(raw),
+    )
+
+
+def _classify(msg: EmailMessage, from_address: str, subject: str, defects: list[str]) -> Classification:
+    try:
+        from inboxdesk.mail.classify import classify
+
+        result = classify(msg, from_address=from_address, subject=subject)
+        return result if isinstance(result, Classification) else Classification()
+    except Exception as exc:  # noqa: BLE001 - classification must never break reading
+        defects.append(f'classify-error: {type(exc).__name__}')
+        return Classification()
+
+
+def _raw_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    try:
+        return str(value).encode('ascii', errors='surrogateescape')
+    except UnicodeEncodeError:
+        return str(value).encode('utf-8', errors='surrogateescape')
+
+
+def _declared_charsets(msg: Message, top: list[tuple[str, bytes]]) -> list[str]:
+    """Charsets the message declares: part charsets and encoded-word charsets of the top headers."""
+    found: list[str] = []
+    for value in (v for _, v in top):
+        if b'=?' in value:
+            found.extend(m.decode('ascii', 'ignore').lower() for m in re.findall(rb'=\?([^?\s*]+)', value))
+    for part in msg.walk():
+        for name, header in part.raw_items():
+            if name.lower() == 'content-type':
+                match = re.search(r'charset\s*=\s*"?([^";\s]+)', str(header), re.IGNORECASE)
+                if match:
+                    found.append(match.group(1).lower())
+    return [c for c in dict.fromkeys(found) if c not in ('us-ascii', 'ascii', 'utf-8', 'utf8')]
+
+
+def _addresses(top: list[tuple[str, bytes]], name: str, hints: list[str]) -> list[Address]:
+    result: list[Address] = []
+    for key, value in top:
+        if key == name:
+            result.extend(parse_addresses(raw_header_text(value, hints), hints))
+    return result
+
+
+def _date(value: bytes | None, hints: list[str]) -> datetime | None:
+    if not value:
+        return None
+    text = unfold(raw_header_text(value, hints))
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed is None:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _part_headers(part: Message, hints: list[str]) -> _Part:
+    ctype_raw = ''
+    disp_raw = ''
+    cid: str | None = None
+    location: str | None = None
+    cte = ''
+    for name, value in part.raw_items():
+        key = name.lower()
+        if key == 'content-type' and not ctype_raw:
+            ctype_raw = raw_header_text(_raw_bytes(value), hints)
+        elif key == 'content-disposition' and not disp_raw:
+            disp_raw = raw_header_text(_raw_bytes(value), hints)
+        elif key == 'content-id' and cid is None:
+            cid = unfold(str(value)).strip().strip('<>').strip() or None
+        elif key == 'content-location' and location is None:
+            location = unfold(str(value)).strip() or None
+        elif key == 'content-transfer-encoding' and not cte:
+            cte = unfold(str(value)).strip().strip('"').lower()
+    _, params = parse_params(ctype_raw, hints)
+    disposition, disp_params = parse_params(disp_raw, hints)
+    try:
+        content_type = part.get_content_type()
+    except Exception:  # noqa: BLE001
+        content_type = 'application/octet-stream'
+    return _Part(content_type, params, disposition, disp_params, cid, location, cte)
+
+
+def _payload_bytes(part: Message, info: _Part, walk: _Walk) -> bytes:
+    """The decoded bytes of a leaf, tolerant of broken base64, odd CTE spellings and 8-bit data."""
+    try:
+        payload = part.get_payload(decode=False)
+    except Exception:  # noqa: BLE001
+        return b''
+    if isinstance(payload, list):
+        return b''
+    data = payload if isinstance(payload, bytes) else _raw_bytes(payload)
+    cte = info.cte
+    try:
+        if cte == 'base64':
+            return _b64(data, walk)
+        if cte == 'quoted-printable':
+            return binascii.a2b_qp(data)
+        if cte in ('x-uuencode', 'uuencode', 'x-uue', 'uue'):
+            _, files = split_uuencoded(data.decode('ascii', errors='surrogateescape'))
+            return files[0][1] if files else data
+    except Exception:  # noqa: BLE001
+        walk.defects.append(f'undecodable {cte} part')
+    return data
+
+
+def _b64(data: bytes, walk: _Walk) -> bytes:
+    try:
+        return binascii.a2b_base64(data)
+    except binascii.Error:
+        cleaned = re.sub(rb'[^A-Za-z0-9+/]', b'', data)
+        cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
+        walk.defects.append('base64: padding repaired')
+        try:
+            return binascii.a2b_base64(cleaned)
+        except binascii.Error:
+            return b''
+
+
+def _text_of(part: Message, info: _Part, walk: _Walk, html: bool) -> str:
+    data = _payload_bytes(part, info, walk)
+    declared = info.params.get('charset')
+    if html and not declared:
+        declared = html_meta_charset(data) or None
+    text = decode_bytes(data, declared, walk.hints)
+    if html and declared is None and '<meta' in text[:4096].lower():
+        pass
+    return text
+
+
+def _filename(info: _Part) -> str:
+    for source in (info.disp_params, info.params):
+        for key in ('filename', 'name'):
+            value = source.get(key)
+            if value and value.strip():
+                return value.strip()
+    return ''
+
+
+def _is_attachment_disposition(info: _Part) -> bool:
+    return info.disposition == 'attachment'
+
+
+def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
+    info = _part_headers(part, walk.hints)
+    ctype = info.content_type
+    payload = part.get_payload()
+    if part.is_multipart() and isinstance(payload, list):
+        if ctype == 'message/rfc822' or ctype.startswith('message/'):
+            _add_message_leaf(part, info, walk)
+            return
+        children = [p for p in payload if isinstance(p, Message)]
+        if ctype == 'multipart/alternative':
+            _walk_alternative(children, walk)
+        elif ctype == 'multipart/related':
+            _walk_related(part, children, info, walk)
+        else:
+            for child in children:
+                _walk(child, walk)
+        return
+    if ctype.startswith('multipart/'):
+        # A multipart whose boundary never appeared: its content is one opaque part.
+        data = _payload_bytes(part, info, walk)
+        if data.strip():
+            walk.leaves.append((_filename(info), 'application/octet-stream', data, info.content_id, None))
+        return
+    if ctype in _BODY_TYPES and not _is_attachment_disposition(info) and not _filename(info):
+        text = _text_of(part, info, walk, html=ctype == 'text/html')
+        (walk.htmls if ctype == 'text/html' else walk.texts).append(text)
+        return
+    _add_leaf(part, info, walk)
+
+
+def _walk_alternative(children: list[Message], walk: _Walk) -> None:
+    """Keep the last alternative that gives HTML and the last that gives plain text; every other
+    alternative (a calendar, an AMP or enriched version) is listed as an attachment."""
+    results = []
+    for child in children:
+        sub = _Walk(hints=walk.hints)
+        _walk(child, sub)
+        results.append(sub)
+    html_index = max((i for i, r in enumerate(results) if r.htmls), default=None)
+    text_index = max((i for i, r in enumerate(results) if r.texts and not r.htmls), default=None)
+    if text_index is None:
+        text_index = max((i for i, r in enumerate(results) if r.texts), default=None)
+    for i, sub in enumerate(results):
+        if i == html_index:
+            walk.htmls.extend(sub.htmls)
+        if i == text_index:
+            walk.texts.extend(sub.texts)
+        walk.leaves.extend(sub.leaves)
+        walk.defects.extend(sub.defects)
+
+
+def _walk_related(part: Message, children: list[Message], info: _Part, walk: _Walk) -> None:
+    if not children:
+        return
+    start = info.params.get('start', '').strip().strip('<>')
+    root_index = 0
+    if start:
+        for i, child in enumerate(children):
+            cid = str(child.get('content-id', '') or '').strip().strip('<>')
+            if cid == start:
+                root_index = i
+                break
+    for i, child in enumerate(children):
+        if i == root_index:
+            _walk(child, walk)
+        else:
+            child_info = _part_headers(child, walk.hints)
+            if child.is_multipart() and not child_info.content_type.startswith('message/'):
+                _walk(child, walk)
+            elif child_info.content_type.startswith('message/'):
+                _add_message_leaf(child, child_info, walk)
+            else:
+                _add_leaf(child, child_info, walk)
+
+
+def _add_leaf(part: Message, info: _Part, walk: _Walk) -> None:
+    data = _payload_bytes(part, info, walk)
+    ctype = info.content_type
+    name = _filename(info)
+    if ctype == 'application/ms-tnef' or name.lower() == 'winmail.dat':
+        files = expand_tnef(data)
+        if files:
+            for tnef_name, tnef_data in files:
+                walk.leaves.append((tnef_name, _guess_type(tnef_name), tnef_data, None, None))
+            return
+        walk.defects.append('tnef: nothing could be extracted')
+    walk.leaves.append((name, ctype, data, info.content_id, info.content_location))
+
+
+def _add_message_leaf(part: Message, info: _Part, walk: _Walk) -> None:
+    """A message/* part kept whole, as an attachment (`<subject>.eml` when it has no name)."""
+    payload = part.get_payload()
+    data = b''
+    inner_subject = ''
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        inner = payload[0]
+        try:
+            data = inner.as_bytes(policy=_AS_IS)
+        except Exception:  # noqa: BLE001 - fall back to the bytes as stored
+            data = _payload_bytes(part, info, walk)
+        for key, value in inner.raw_items():
+            if key.lower() == 'subject':
+                inner_subject = decode_header_value(_raw_bytes(value), walk.hints)
+                break
+    else:
+        data = _payload_bytes(part, info, walk)
+    name = _filename(info)
+    if not name and info.content_type == 'message/rfc822':
+        safe = _UNSAFE_FILENAME.sub(' ', inner_subject).strip(' .')[:120].strip()
+        name = f'{safe}.eml' if safe else 'message.eml'
+    walk.leaves.append((name, info.content_type, data, info.content_id, info.content_location))
+
+
+def _referenced(html: str) -> set[str]:
+    refs = {unquote(m).strip().strip('<>').lower() for m in _CID_REF.findall(html)}
+    refs.update('loc:' + m.strip().lower() for m in _SRC_REF.findall(html) if not m.lower().startswith('cid:'))
+    return refs
+
+
+def _attachments(walk: _Walk, referenced: set[str]) -> list[Attachment]:
+    result: list[Attachment] = []
+    for index, (name, ctype, data, cid, location) in enumerate(walk.leaves, start=1):
+        inline = bool(
+            (cid and cid.lower() in referenced) or (location and 'loc:' + location.strip().lower() in referenced)
+        )
+        if not name:
+            stem = 'image' if ctype.startswith('image/') else 'attachment'
+            name = f'{stem}-{index}{extension_for(ctype)}'
+        result.append(
+            Attachment(filename=name, content_type=ctype, size=len(data), content_id=cid, inline=inline, content=data)
+        )
+    return result
+
+
+def _guess_type(name: str) -> str:
+    from mimetypes import guess_type
+
+    guessed, _ = guess_type(name, strict=False)
+    return guessed or 'application/octet-stream'
+
+
+def _tidy_text(text: str) -> str:
+    if '\r' in text:
+        text = text.replace('\r\n', '\n').replace('\r', '\n')
+    return text.strip('\n').rstrip()
+
+
+__all__ = ['read_email', 'decode_words']
