@@ -44,6 +44,8 @@ class Classification:
     bounced_message_id: str | None = None
     failed_recipients: tuple[str, ...] = ()
     is_list: bool = False
+    # For a bounce, the RFC 3464 action it reports: 'failed', 'delayed' or 'delivered' (None otherwise).
+    bounce_action: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
