@@ -1,0 +1,23 @@
+"""Versions as ETags: responses carry `ETag: "<version>"`, changes send it back in `If-Match`."""
+
+from __future__ import annotations
+
+import re
+
+from inboxdesk.logic.tickets_api import InvalidRequestError
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The version in an If-Match header; None when there is none (or `*`)."""
+    if value is None or value.strip() in ('', '*'):
+        return None
+    match = _ETAG.match(value)
+    if not match:
+        raise InvalidRequestError(f'If-Match must be the ETag you read, like "3"; got {value[:40]!r}')
+    return int(match.group(1))

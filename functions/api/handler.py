@@ -1,0 +1,79 @@
+"""The API function: API Gateway HTTP API (payload v2) -> Powertools resolver -> routes -> logic.
+
+Authorisation is decided from the verified JWT claims before routing (`access.deny`); every error
+is a problem document (`problems`). OpenAPI at GET /openapi.json, Swagger UI at /docs.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from . import access, problems
+from .routes import attachments, customers, health, queues, settings, tickets
+
+logger = Logger()  # service from POWERTOOLS_SERVICE_NAME (inboxdesk-api on AWS)
+
+OPENAPI: dict[str, Any] = {
+    'title': 'Inboxdesk API',
+    'version': '1.0.0',
+    'description': 'Tickets, conversations, queues and settings of an Inboxdesk helpdesk. '
+    'Send a Cognito ID token as a bearer token; errors are RFC 9457 problem details.',
+    'security_schemes': {
+        access.SCHEME: HTTPBearer(bearerFormat='JWT', description='Cognito ID token (groups: agents, admins)')
+    },
+}
+
+app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+problems.register(app)
+for module in (health, tickets, attachments, queues, settings, customers):
+    app.include_router(module.router)
+app.enable_swagger(path=access.SWAGGER_PATH, **OPENAPI)
+
+
+@cache
+def openapi_json() -> str:
+    """The document, with Powertools' own 422/500 shapes replaced by the problem details we send."""
+    document = json.loads(app.get_openapi_json_schema(**OPENAPI))
+    problem = {'$ref': '#/components/schemas/Problem'}
+    for operations in document.get('paths', {}).values():
+        for operation in operations.values():
+            for status, text in (('422', 'the request is not valid; `errors` lists each field'), ('500', 'our fault')):
+                if status in operation.get('responses', {}):
+                    operation['responses'][status] = {
+                        'description': text,
+                        'content': {problems.PROBLEM_JSON: {'schema': problem}},
+                    }
+    for unused in ('HTTPValidationError', 'ValidationError', 'ResponseValidationError'):
+        document.get('components', {}).get('schemas', {}).pop(unused, None)
+    return json.dumps(document, separators=(',', ':'))
+
+
+@app.get(access.OPENAPI_PATH, include_in_schema=False)
+def openapi_document() -> Response[Any]:
+    return Response(status_code=200, content_type='application/json', body=openapi_json())
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    denied = access.deny(app, event)
+    if denied is not None:
+        logger.info('request denied', status=denied['statusCode'], path=event.get('rawPath'))
+        return denied
+    return app.resolve(event, context)
+
+
+@logger.inject_lambda_context(log_event=False)
+def requeue_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    """Scheduled sweep: puts replies whose outbound job could not be queued back on the queue."""
+    from inboxdesk.logic.tickets_api import requeue_pending_replies
+
+    count = requeue_pending_replies()
+    logger.info('replies requeued', count=count)
+    return {'requeued': count}

@@ -1,0 +1,32 @@
+"""Customers, looked up by email address."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from inboxdesk.dal import customers as customer_store
+from inboxdesk.models.api import Customer, CustomerList, EmailAddress
+
+from ..access import AGENTS
+from ..problems import responses
+
+router = Router()  # type: ignore[no-untyped-call]  # Powertools Router is untyped
+
+
+@router.get('/customers', security=AGENTS, tags=['customers'], responses=responses())
+def find_customers(email: Annotated[EmailAddress, Query(description='the exact address')]) -> CustomerList:
+    """The customer with this address (an empty list when none wrote yet)."""
+    from inboxdesk.errors import NotFoundError
+
+    try:
+        found = customer_store.get_customer(email)
+    except NotFoundError:
+        return CustomerList(items=[])
+    return CustomerList(
+        items=[
+            Customer(email=found.email, name=found.name, created_at=found.first_seen, ticket_count=found.ticket_count)
+        ]
+    )

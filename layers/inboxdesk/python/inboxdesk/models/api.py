@@ -1,0 +1,265 @@
+"""The API's request and response bodies (pydantic). The OpenAPI document is generated from these.
+
+Requests forbid unknown fields, so a typo is a 422 rather than a silently ignored change.
+Responses never carry secrets: there is no field for one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+
+EmailAddress = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        max_length=254,
+        pattern=r'^[^@\s<>(),;:"\[\]]+@[^@\s<>(),;:"\[\]]+\.[^@\s<>(),;:"\[\]]+$',
+    ),
+]
+HexColour = Annotated[str, StringConstraints(pattern=r'^#[0-9a-fA-F]{6}$')]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Identifier = Annotated[str, StringConstraints(pattern=r'^[A-Za-z0-9_-]{1,64}$')]
+
+TicketStatus = Literal['new', 'open', 'pending', 'solved', 'closed']
+TicketPriority = Literal['low', 'normal', 'high', 'urgent']
+Direction = Literal['inbound', 'outbound', 'note']
+DeliveryStatus = Literal['received', 'queued', 'sending', 'sent', 'delivered', 'failed', 'bounced', 'complained']
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra='forbid')
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, served as `application/problem+json`."""
+
+    type: str = Field(description='URI reference naming the kind of problem')
+    title: str
+    status: int
+    detail: str = Field(description='what went wrong and what to do about it')
+    instance: str | None = None
+    errors: list[dict[str, object]] | None = Field(default=None, description='one entry per invalid field (422)')
+
+
+class Health(BaseModel):
+    status: Literal['ok']
+    service: str
+
+
+class Person(BaseModel):
+    email: str
+    name: str = ''
+
+
+# --- tickets and messages ---------------------------------------------------------------------
+
+
+class Ticket(BaseModel):
+    id: str
+    number: int
+    title: str
+    status: str
+    priority: str
+    queue_id: str
+    assignee: str | None = None
+    customer: Person
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime
+    version: int = Field(description='send it back in If-Match to change the ticket')
+
+
+class TicketPage(BaseModel):
+    items: list[Ticket]
+    next_cursor: str | None = Field(description='pass as `cursor` for the next page; null on the last page')
+
+
+class TicketPatch(_Request):
+    status: TicketStatus | None = None
+    assignee: EmailAddress | None = None
+    priority: TicketPriority | None = None
+    queue_id: Identifier | None = None
+    title: ShortText | None = None
+
+    @model_validator(mode='after')
+    def _not_empty(self) -> TicketPatch:
+        if not self.model_fields_set:
+            raise ValueError('give at least one of status, assignee, priority, queue_id, title')
+        return self
+
+
+class AttachmentLink(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    inline: bool = False
+    content_id: str | None = None
+    download_url: str = Field(description='GET it (with your token) to be redirected to a short-lived download')
+
+
+class Message(BaseModel):
+    id: str
+    ticket_id: str
+    direction: Direction
+    author: Person | None = None
+    to: list[Person] = []
+    cc: list[Person] = []
+    subject: str = ''
+    text: str = ''
+    html: str = Field('', description='sanitised HTML: no scripts, no remote content handlers')
+    attachments: list[AttachmentLink] = []
+    created_at: datetime
+    threading_rule: str | None = Field(None, description='which rule put an inbound message into this ticket')
+    is_automatic: bool = False
+    is_bounce: bool = False
+    delivery_status: str | None = None
+
+
+class MessageList(BaseModel):
+    items: list[Message]
+
+
+class _Body(_Request):
+    text: Annotated[str, StringConstraints(max_length=200_000)] | None = None
+    html: Annotated[str, StringConstraints(max_length=500_000)] | None = None
+
+    @model_validator(mode='after')
+    def _has_body(self) -> _Body:
+        if not (self.text or '').strip() and not (self.html or '').strip():
+            raise ValueError('give text, html or both')
+        return self
+
+
+class ReplyRequest(_Body):
+    cc: Annotated[list[EmailAddress], Field(max_length=50)] = []
+    attachment_ids: Annotated[list[Identifier], Field(max_length=20)] = []
+
+
+class NoteRequest(_Body):
+    pass
+
+
+class NewTicketRequest(_Body):
+    customer: EmailAddress
+    customer_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ''
+    title: ShortText
+    queue_id: Identifier | None = Field(None, description='defaults to the default queue')
+    priority: TicketPriority = 'normal'
+    cc: Annotated[list[EmailAddress], Field(max_length=50)] = []
+    attachment_ids: Annotated[list[Identifier], Field(max_length=20)] = []
+
+
+class Created(BaseModel):
+    ticket: Ticket
+    message: Message
+
+
+# --- queues -----------------------------------------------------------------------------------
+
+
+class AutoAcknowledge(BaseModel):
+    model_config = ConfigDict(extra='forbid')
+    enabled: bool = False
+    template: Annotated[str, StringConstraints(max_length=20_000)] | None = Field(
+        None, description='the acknowledgement text; the default text when empty'
+    )
+
+
+class Queue(BaseModel):
+    id: str
+    name: str
+    colour: str
+    inbound_addresses: list[str]
+    is_default: bool
+    reply_via: str | None = Field(None, description='the outbound channel replies leave through')
+    auto_acknowledge: AutoAcknowledge
+    created_at: str = ''
+
+
+class QueueList(BaseModel):
+    items: list[Queue]
+    next_cursor: str | None = None
+
+
+class QueueCreate(_Request):
+    name: ShortText
+    colour: HexColour = '#4f46e5'
+    inbound_addresses: Annotated[list[EmailAddress], Field(max_length=50)] = []
+    is_default: bool = False
+    reply_via: Annotated[str, StringConstraints(max_length=254)] | None = None
+    auto_acknowledge: AutoAcknowledge = AutoAcknowledge()
+
+
+class QueuePatch(_Request):
+    name: ShortText | None = None
+    colour: HexColour | None = None
+    inbound_addresses: Annotated[list[EmailAddress], Field(max_length=50)] | None = None
+    is_default: bool | None = None
+    reply_via: Annotated[str, StringConstraints(max_length=254)] | None = None
+    auto_acknowledge: AutoAcknowledge | None = None
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+class FilterEntry(BaseModel):
+    address: str
+    source: Literal['manual', 'inbound-address', 'mailbox']
+    removable: bool
+    used_by: list[str] = Field([], description='the queues or mailboxes that keep this address in the filter')
+
+
+class OutgoingFilter(BaseModel):
+    entries: list[FilterEntry]
+
+
+class OutgoingFilterUpdate(_Request):
+    addresses: Annotated[list[EmailAddress], Field(max_length=1000)] = Field(
+        description='the full list; inbound addresses and connected mailboxes must stay in it'
+    )
+
+
+class Appearance(BaseModel):
+    model_config = ConfigDict(extra='forbid')
+    signature_text: Annotated[str, StringConstraints(max_length=5000)] = ''
+    signature_html: Annotated[str, StringConstraints(max_length=20_000)] = ''
+    primary_colour: HexColour = '#4f46e5'
+    accent_colour: HexColour = '#111827'
+    logo_url: Annotated[str, StringConstraints(max_length=2000, pattern=r'^https://[^\s"<>]+$')] | None = None
+
+
+# --- attachments and customers ----------------------------------------------------------------
+
+
+class UploadRequest(_Request):
+    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    content_type: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=127)]
+    size: int = Field(gt=0, description='bytes; the upload must be exactly this long')
+
+
+class Upload(BaseModel):
+    id: str
+    upload_url: str
+    method: Literal['PUT']
+    headers: dict[str, str] = Field(description='send exactly these headers with the upload')
+    expires_in: int
+    max_size: int
+
+
+class Customer(BaseModel):
+    email: str
+    name: str = ''
+    created_at: datetime | None = None
+    ticket_count: int | None = None
+
+
+class CustomerList(BaseModel):
+    items: list[Customer]
