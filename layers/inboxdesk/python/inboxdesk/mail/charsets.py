@@ -177,9 +177,18 @@ def decode_bytes(data: bytes, declared: str | None = None, hints: Iterable[str] 
     charsets declared in the message (the next candidates after UTF-8)."""
     if not data:
         return ''
-    if data.isascii():
-        return data.decode('ascii')
     codec = normalize_charset(declared)
+    if data.isascii():
+        if b'\x1b' in data:  # ISO-2022 escapes are 7-bit
+            for candidate in (codec, 'iso2022_jp_ext', 'iso2022_jp_2', 'iso2022_kr'):
+                text = _strict(data, candidate) if candidate else None
+                if text is not None:
+                    return text
+        if codec in ('utf-7', 'hz') and (b'+' in data or b'~{' in data):
+            text = _strict(data, codec)
+            if text is not None:
+                return text
+        return data.decode('ascii')
     if codec == 'ascii':
         codec = ''  # 8-bit bytes under a us-ascii label: the label is wrong
     if codec:

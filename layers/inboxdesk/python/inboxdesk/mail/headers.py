@@ -128,28 +128,153 @@ def raw_header_text(raw: bytes, hints: Iterable[str] = ()) -> str:
     return raw.decode('ascii') if raw.isascii() else decode_bytes(raw, None, list(hints))
 
 
+def _split_top(value: str, separators: str) -> list[str]:
+    """Split on any of `separators` outside quotes, comments and angle brackets."""
+    items: list[str] = []
+    buf: list[str] = []
+    quoted = escaped = False
+    depth = angle = 0
+    for ch in value:
+        if escaped:
+            escaped = False
+        elif ch == '\\' and (quoted or depth):
+            escaped = True
+        elif quoted:
+            quoted = ch != '"'
+        elif ch == '"':
+            quoted = True
+        elif ch == '(':
+            depth += 1
+        elif ch == ')' and depth:
+            depth -= 1
+        elif depth:
+            pass
+        elif ch == '<':
+            angle += 1
+        elif ch == '>' and angle:
+            angle -= 1
+        elif ch in separators and not angle:
+            items.append(''.join(buf))
+            buf = []
+            continue
+        buf.append(ch)
+    items.append(''.join(buf))
+    return items
+
+
+def _take_comments(text: str) -> tuple[str, list[str]]:
+    """Remove (comments) outside quoted strings: (the rest, [comment texts])."""
+    rest: list[str] = []
+    comments: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    depth = 0
+    for ch in text:
+        if depth:
+            if escaped:
+                escaped = False
+                current.append(ch)
+            elif ch == '\\':
+                escaped = True
+            elif ch == '(':
+                depth += 1
+                current.append(ch)
+            elif ch == ')':
+                depth -= 1
+                if depth:
+                    current.append(ch)
+                else:
+                    comments.append(''.join(current).strip())
+                    current = []
+            else:
+                current.append(ch)
+            continue
+        if quoted:
+            if escaped:
+                escaped = False
+            elif ch == '\\':
+                escaped = True
+            elif ch == '"':
+                quoted = False
+            rest.append(ch)
+        elif ch == '"':
+            quoted = True
+            rest.append(ch)
+        elif ch == '(':
+            depth = 1
+        else:
+            rest.append(ch)
+    if current:
+        comments.append(''.join(current).strip())
+    return ''.join(rest), [c for c in comments if c]
+
+
+def _unquote_name(name: str) -> str:
+    """A display name without its quoting: quoted strings unescaped, stray quotes dropped."""
+    name = name.strip()
+    if '"' in name:
+        name = re.sub(r'"((?:[^"\\]|\\.)*)"', lambda m: re.sub(r'\\(.)', r'\1', m.group(1)), name)
+        name = name.replace('"', '') if name.count('"') == 1 else name
+    return unfold(name).strip()
+
+
+def _parse_mailbox(item: str, hints: list[str]) -> Address | None:
+    item = item.strip()
+    if not item:
+        return None
+    if ':' in item and not item.startswith('"'):
+        head, _, tail = item.partition(':')  # group syntax: "Team: a@x, b@y;" / "undisclosed-recipients:;"
+        if '<' not in head and '@' not in head and '"' not in head:
+            item = tail.strip().rstrip(';').strip()
+            if not item:
+                return None
+    item = item.rstrip(';').strip()
+    rest, comments = _take_comments(item)
+    open_at = rest.rfind('<')
+    if open_at >= 0:
+        close_at = rest.find('>', open_at)
+        address = rest[open_at + 1 : close_at if close_at >= 0 else len(rest)]
+        name = rest[:open_at]
+        if not name.strip() and comments:
+            name = ' '.join(comments)
+    else:
+        bare = rest.strip().strip('"').strip()
+        tokens = bare.split()
+        if len(tokens) > 1 and '@' in tokens[-1]:
+            address, name = tokens[-1], ' '.join(tokens[:-1])
+        elif '@' in bare or (bare and ' ' not in bare):
+            address, name = bare, ''
+        else:
+            address, name = '', bare
+        if not name and comments:
+            name = ' '.join(comments)
+    address = address.strip().strip('<>').strip().strip('"').strip()
+    if address.lower().startswith('mailto:'):
+        address = address[7:]
+    if '=?' in address:
+        address = decode_words(address, hints)
+    name = unfold(decode_words(_unquote_name(name), hints))
+    if not name and not address:
+        return None
+    return Address(name=name, address=address.replace(' ', ''))
+
+
 def parse_addresses(value: str, hints: Iterable[str] = ()) -> list[Address]:
-    """Addresses of an address-list header value (encoded words still encoded). Never raises."""
+    """Addresses of an address-list header value (encoded words still encoded, so an encoded comma
+    never splits a display name). Never raises; `name` is '' when there is none, `address` is ''
+    when only a name could be found."""
     hint_list = list(hints)
     value = unfold(value)
     if not value:
         return []
-    try:
-        pairs = getaddresses([value])
-    except Exception:  # noqa: BLE001 - malformed beyond the parser: fall back below
-        pairs = []
     result: list[Address] = []
-    for name, address in pairs:
-        name = unfold(decode_words(name, hint_list)).strip('"').strip()
-        address = address.strip().strip('<>').strip()
-        if '=?' in address:
-            address = decode_words(address, hint_list)
-        if not name and not address:
-            continue
-        result.append(Address(name=name, address=address))
-    if not result and '@' in value:
-        for candidate in re.findall(r'[^\s<>()",;:]+@[^\s<>()",;:]+', value):
-            result.append(Address(name='', address=candidate))
+    try:
+        for item in _split_top(value, ','):
+            parsed = _parse_mailbox(item, hint_list)
+            if parsed is not None:
+                result.append(parsed)
+    except Exception:  # noqa: BLE001 - fall back to the stdlib's reading
+        result = [Address(name=decode_words(n, hint_list), address=a) for n, a in getaddresses([value]) if n or a]
     return result
 
 

@@ -45,10 +45,9 @@ def extension_for(content_type: str) -> str:
         return _EXTENSIONS[content_type]
     from mimetypes import guess_extension
 
-    guessed = guess_extension(content_type, strict=False)
-    if guessed:
-        return guessed
-    return '.txt' if content_type.startswith('text/') else '.bin'
+    if content_type.startswith(('text/', 'message/')):
+        return '.txt'
+    return guess_extension(content_type, strict=False) or '.bin'
 
 
 def _uu_line(line: str) -> bytes:

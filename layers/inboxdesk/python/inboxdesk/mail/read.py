@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from inboxdesk.mail import html as html_mod
+from inboxdesk.mail.blobs import Blobs, cut_large_bodies
 from inboxdesk.mail.charsets import decode_bytes, html_meta_charset
 from inboxdesk.mail.headers import (
     decode_header_value,
@@ -66,6 +67,7 @@ class _Part:
 @dataclass
 class _Walk:
     hints: list[str]
+    blobs: Blobs = field(default_factory=Blobs)
     defects: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     htmls: list[str] = field(default_factory=list)
@@ -155,6 +157,7 @@ def _read(raw: bytes) -> ParsedEmail:
     data = _prepare(raw, defects)
     if data is None:
         return _empty(raw, defects)
+    data, blobs = cut_large_bodies(data)
     msg = BytesParser(policy=policy.default).parsebytes(data)
     del data
     assert isinstance(msg, EmailMessage)
@@ -178,7 +181,7 @@ def _read(raw: bytes) -> ParsedEmail:
     from_list = _addresses(top, 'from', hints)
     from_ = from_list[0] if from_list else None
 
-    walk = _Walk(hints=hints)
+    walk = _Walk(hints=hints, blobs=blobs)
     _walk(msg, walk, top_level=True)
     html = '\n'.join(h for h in walk.htmls if h.strip())
     text = '\n'.join(t for t in walk.texts if t.strip())
@@ -315,13 +318,12 @@ def _part_headers(part: Message, hints: list[str]) -> _Part:
 
 def _payload_bytes(part: Message, info: _Part, walk: _Walk) -> bytes:
     """The decoded bytes of a leaf, tolerant of broken base64, odd CTE spellings and 8-bit data."""
-    try:
-        payload = part.get_payload(decode=False)
-    except Exception:  # noqa: BLE001
+    # The stored payload itself: get_payload(decode=False) would decode 8-bit text with 'replace'.
+    payload = getattr(part, '_payload', None)
+    if payload is None or isinstance(payload, list):
         return b''
-    if isinstance(payload, list):
-        return b''
-    data = payload if isinstance(payload, bytes) else _raw_bytes(payload)
+    original = walk.blobs.lookup(payload) if isinstance(payload, str) else None
+    data: bytes | memoryview = original if original is not None else _raw_bytes(payload)
     cte = info.cte
     try:
         if cte == 'base64':
@@ -329,18 +331,18 @@ def _payload_bytes(part: Message, info: _Part, walk: _Walk) -> bytes:
         if cte == 'quoted-printable':
             return binascii.a2b_qp(data)
         if cte in ('x-uuencode', 'uuencode', 'x-uue', 'uue'):
-            _, files = split_uuencoded(data.decode('ascii', errors='surrogateescape'))
-            return files[0][1] if files else data
+            _, files = split_uuencoded(bytes(data).decode('ascii', errors='surrogateescape'))
+            return files[0][1] if files else bytes(data)
     except Exception:  # noqa: BLE001
         walk.defects.append(f'undecodable {cte} part')
-    return data
+    return bytes(data)
 
 
-def _b64(data: bytes, walk: _Walk) -> bytes:
+def _b64(data: bytes | memoryview, walk: _Walk) -> bytes:
     try:
         return binascii.a2b_base64(data)
     except binascii.Error:
-        cleaned = re.sub(rb'[^A-Za-z0-9+/]', b'', data)
+        cleaned = re.sub(rb'[^A-Za-z0-9+/]', b'', bytes(data))
         cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
         walk.defects.append('base64: padding repaired')
         try:
@@ -369,8 +371,9 @@ def _filename(info: _Part) -> str:
     return ''
 
 
-def _is_attachment_disposition(info: _Part) -> bool:
-    return info.disposition == 'attachment'
+def _is_body_leaf(info: _Part) -> bool:
+    """A text/plain or text/html part meant to be read in place: not an attachment, no file name."""
+    return info.content_type in _BODY_TYPES and info.disposition != 'attachment' and not _filename(info)
 
 
 def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
@@ -382,6 +385,7 @@ def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
             _add_message_leaf(part, info, walk)
             return
         children = [p for p in payload if isinstance(p, Message)]
+        children.extend(_epilogue_parts(part, walk))
         if ctype == 'multipart/alternative':
             _walk_alternative(children, walk)
         elif ctype == 'multipart/related':
@@ -396,7 +400,7 @@ def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
         if data.strip():
             walk.leaves.append((_filename(info), 'application/octet-stream', data, info.content_id, None))
         return
-    if ctype in _BODY_TYPES and not _is_attachment_disposition(info) and not _filename(info):
+    if _is_body_leaf(info):
         text = _text_of(part, info, walk, html=ctype == 'text/html')
         (walk.htmls if ctype == 'text/html' else walk.texts).append(text)
         return
@@ -408,7 +412,7 @@ def _walk_alternative(children: list[Message], walk: _Walk) -> None:
     alternative (a calendar, an AMP or enriched version) is listed as an attachment."""
     results = []
     for child in children:
-        sub = _Walk(hints=walk.hints)
+        sub = _Walk(hints=walk.hints, blobs=walk.blobs)
         _walk(child, sub)
         results.append(sub)
     html_index = max((i for i, r in enumerate(results) if r.htmls), default=None)
@@ -438,14 +442,38 @@ def _walk_related(part: Message, children: list[Message], info: _Part, walk: _Wa
     for i, child in enumerate(children):
         if i == root_index:
             _walk(child, walk)
+            continue
+        child_info = _part_headers(child, walk.hints)
+        if _is_body_leaf(child_info) and not child_info.content_id and not child_info.content_location:
+            _walk(child, walk)  # text nothing can reference: more body, not a resource
         else:
-            child_info = _part_headers(child, walk.hints)
             if child.is_multipart() and not child_info.content_type.startswith('message/'):
                 _walk(child, walk)
             elif child_info.content_type.startswith('message/'):
                 _add_message_leaf(child, child_info, walk)
             else:
                 _add_leaf(child, child_info, walk)
+
+
+def _epilogue_parts(part: Message, walk: _Walk) -> list[Message]:
+    """Parts hidden after a premature closing boundary (a broken nested boundary closes the outer
+    multipart early): parsed from the epilogue when it still holds delimiter lines."""
+    epilogue = part.epilogue
+    boundary = part.get_boundary()
+    if not epilogue or not boundary or f'--{boundary}' not in epilogue:
+        return []
+    delimiter = re.compile(r'^--' + re.escape(boundary) + r'(--)?[ \t]*\r?$', re.MULTILINE)
+    sections = delimiter.split(epilogue)
+    found: list[Message] = []
+    # split() yields text, closing marker ('--' or None), text, ...: a part follows each open delimiter.
+    for i in range(1, len(sections) - 1, 2):
+        text = sections[i + 1]
+        if sections[i] is None and text and text.strip():
+            data = text.lstrip('\r\n').encode('ascii', errors='surrogateescape')
+            found.append(BytesParser(policy=policy.default).parsebytes(data))
+    if found:
+        walk.defects.append('parts recovered after the closing boundary')
+    return found
 
 
 def _add_leaf(part: Message, info: _Part, walk: _Walk) -> None:
@@ -470,7 +498,7 @@ def _add_message_leaf(part: Message, info: _Part, walk: _Walk) -> None:
     if isinstance(payload, list) and payload and isinstance(payload[0], Message):
         inner = payload[0]
         try:
-            data = inner.as_bytes(policy=_AS_IS)
+            data = walk.blobs.restore(inner.as_bytes(policy=_AS_IS))
         except Exception:  # noqa: BLE001 - fall back to the bytes as stored
             data = _payload_bytes(part, info, walk)
         for key, value in inner.raw_items():
