@@ -175,11 +175,27 @@ class _Tree:
     not_bounce_part: bool = False
 
 
-def _content_type(part: Message) -> str:
+def _raw_header(part: Message, name: str) -> str:
+    """A header's raw value, unfolded, without the (slow) structured parsing of policy.default."""
     try:
-        return part.get_content_type().lower()
+        for key, value in part.raw_items():
+            if key.lower() == name:
+                return re.sub(r'\r?\n[ \t]*', ' ', str(value)).strip()
     except Exception:
-        return 'text/plain'
+        return ''
+    return ''
+
+
+def _param(header_value: str, name: str) -> str:
+    match = re.search(rf'(?:^|;)\s*{name}\s*=\s*(?:"([^"]*)"|([^;\s]*))', header_value, re.IGNORECASE)
+    return (match.group(1) if match and match.group(1) is not None else match.group(2) if match else '') or ''
+
+
+def _content_type(part: Message) -> str:
+    main = _raw_header(part, 'content-type').split(';', 1)[0].strip().strip('"').lower()
+    if main.count('/') != 1 or ' ' in main:
+        return 'text/plain'  # missing or invalid: RFC 2045's default
+    return main
 
 
 def _children(part: Message) -> list[Message]:
@@ -208,7 +224,7 @@ def _walk(msg: Message) -> Iterator[tuple[Message, str]]:
 def _tree(msg: Message) -> _Tree:
     tree = _Tree(top_type=_content_type(msg))
     try:
-        tree.report_type = str(msg.get_param('report-type', '') or '').lower()
+        tree.report_type = _param(_raw_header(msg, 'content-type'), 'report-type').lower()
     except Exception:
         tree.report_type = ''
     html: list[Message] = []
@@ -244,7 +260,7 @@ def _payload_bytes(part: Message, limit: int = MAX_TEXT_BYTES) -> bytes:
     if not isinstance(payload, str):
         return b''
     try:
-        cte = str(part.get('content-transfer-encoding', '') or '').strip().lower()
+        cte = _raw_header(part, 'content-transfer-encoding').lower()
     except Exception:
         cte = ''
     try:
@@ -266,7 +282,7 @@ def _text(part: Message) -> str:
         return ''
     charset = 'utf-8'
     try:
-        charset = part.get_content_charset() or 'utf-8'
+        charset = _param(_raw_header(part, 'content-type'), 'charset').strip().lower() or 'utf-8'
         codecs.lookup(charset)
     except Exception:
         charset = 'utf-8'
@@ -300,8 +316,7 @@ def _classify(msg: Message, *, from_address: str, subject: str) -> Classificatio
     vacation = _vacation_by_headers(headers) or ooo_subject
 
     tree = _tree(msg)
-    texts = [_text(part) for part in tree.text_parts]
-    bounce = _bounce(msg, headers, tree, texts, from_address=from_address, subject=subject, vacation=vacation)
+    bounce = _bounce(msg, headers, tree, from_address=from_address, subject=subject, vacation=vacation)
 
     out_of_office = not bounce.is_bounce and (vacation or headers.token('auto-submitted') == 'auto-replied')
     return Classification(
@@ -406,46 +421,49 @@ def _returned_message_id(tree: _Tree, own_id: str | None) -> str | None:
     return None
 
 
+_SES_SENDER_RE = re.compile(r'@(?:[\w-]+\.)*(?:amazonaws\.com|amazonses\.com)$')
+
+
 def _bounce(
-    msg: Message, headers: _Headers, tree: _Tree, texts: list[str], *, from_address: str, subject: str, vacation: bool
+    msg: Message, headers: _Headers, tree: _Tree, *, from_address: str, subject: str, vacation: bool
 ) -> _Bounce:
     if tree.report_type in ('feedback-report', 'disposition-notification') and not tree.dsn_parts:
         return _Bounce()
     if tree.not_bounce_part and not tree.dsn_parts:
         return _Bounce()
 
-    own_id = dsn.normalise_message_id(headers.first('message-id') or '')
-    statuses, dsn_original_id = _dsn_statuses(tree)
-    ses = next((found for found in map(dsn.ses_notification, texts) if found), None)
-    if ses is not None and ses.action is None:
-        return _Bounce()  # SES Complaint (and other non-delivery events): feedback, not a bounce
-
+    role = _sender_role(headers, from_address)
+    subject_is_reply = bool(pat.REPLY_PREFIX_RE.match(subject))
+    header_score = role
+    header_score += 1 if _null_return_path(headers) else 0
+    header_score += 1 if headers.token('auto-submitted') not in ('', 'no') else 0
+    header_score += 2 if not subject_is_reply and pat.BOUNCE_SUBJECT_RE.match(subject) else 0
+    header_score += 1 if tree.returned or tree.returned_headers else 0
     failed_header = [
         address
         for value in headers.values.get('x-failed-recipients', [])
         for address in map(dsn.normalise_address, re.split(r'[,\s]+', value))
         if address
     ]
-    decisive = bool(
-        tree.dsn_parts
-        or tree.report_type == 'delivery-status'
-        or failed_header
-        or ses is not None
-        or headers.token('x-ms-exchange-message-is-ndr') in ('', 'true', 'yes', '1')
-        and headers.has('x-ms-exchange-message-is-ndr')
+    ndr_header = headers.has('x-ms-exchange-message-is-ndr') and headers.token('x-ms-exchange-message-is-ndr') in (
+        '',
+        'true',
+        'yes',
+        '1',
     )
+    decisive = bool(tree.dsn_parts or tree.report_type == 'delivery-status' or failed_header or ndr_header)
+    maybe_ses = bool(_SES_SENDER_RE.search(from_address))
+    if not decisive and not maybe_ses and header_score == 0:
+        return _Bounce()  # nothing in the headers or the structure: body wording alone is never enough
 
-    role = _sender_role(headers, from_address)
+    texts = [_text(part) for part in tree.text_parts]
+    ses = next((found for found in map(dsn.ses_notification, texts) if found), None) if maybe_ses else None
+    if ses is not None and ses.action is None:
+        return _Bounce()  # SES Complaint (and other non-delivery events): feedback, not a bounce
+    statuses, dsn_original_id = _dsn_statuses(tree)
     text_statuses = [] if statuses else _text_dsn_statuses(texts)
-    if not decisive:
-        score = role
-        score += 1 if _null_return_path(headers) else 0
-        score += 1 if headers.token('auto-submitted') not in ('', 'no') else 0
-        subject_is_reply = bool(pat.REPLY_PREFIX_RE.match(subject))
-        score += 2 if not subject_is_reply and pat.BOUNCE_SUBJECT_RE.match(subject) else 0
-        score += _body_evidence(texts)
-        score += 3 if text_statuses else 0
-        score += 1 if tree.returned or tree.returned_headers else 0
+    if not decisive and ses is None:
+        score = header_score + _body_evidence(texts) + (3 if text_statuses else 0)
         score -= 3 if vacation else 0
         score -= 3 if subject_is_reply and role < 2 and not text_statuses else 0
         if score < BOUNCE_THRESHOLD:
@@ -464,8 +482,9 @@ def _bounce(
         delayed = pat.DELAY_TEXT_RE.search(subject) and not failed_header
         action = dsn.ACTION_DELAYED if delayed else dsn.ACTION_FAILED
     if not recipients and action == dsn.ACTION_FAILED and not all_statuses:
-        recipients = _prose_recipients(msg, headers, tree, texts, from_address=from_address)
+        recipients = _prose_recipients(headers, tree, texts, from_address=from_address)
 
+    own_id = dsn.normalise_message_id(headers.first('message-id') or '')
     message_id = _returned_message_id(tree, own_id) or dsn_original_id
     if message_id is None:
         for text in texts:
@@ -477,9 +496,7 @@ def _bounce(
     return _Bounce(is_bounce=True, action=action, recipients=recipients[: dsn.MAX_RECIPIENTS], message_id=message_id)
 
 
-def _prose_recipients(
-    msg: Message, headers: _Headers, tree: _Tree, texts: list[str], *, from_address: str
-) -> list[str]:
+def _prose_recipients(headers: _Headers, tree: _Tree, texts: list[str], *, from_address: str) -> list[str]:
     exclude = {from_address}
     for name in ('to', 'delivered-to', 'x-original-to', 'return-path', 'reply-to', 'sender', 'cc'):
         for value in headers.values.get(name, []):
@@ -487,7 +504,7 @@ def _prose_recipients(
     for part in tree.returned:
         for child in _children(part)[:1]:
             try:
-                exclude.update(a.lower() for a in dsn.ADDRESS_RE.findall(str(child.get('from', '') or '')))
+                exclude.update(a.lower() for a in dsn.ADDRESS_RE.findall(_raw_header(child, 'from')))
             except Exception:
                 continue
     for text in texts:
