@@ -13,10 +13,16 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Final
+
+from aws_lambda_powertools import Logger
 
 from inboxdesk.dal import attachments as attachment_store
 from inboxdesk.errors import InboxdeskError
+from inboxdesk.models import Message, Participant, StoredAttachment, Ticket, Verdicts
+
+logger = Logger(child=True)
 
 MAX_ATTACHMENT_BYTES: Final = 10 * 1024 * 1024
 UPLOAD_URL_SECONDS: Final = 15 * 60
@@ -138,3 +144,260 @@ def uploaded_attachments(upload_ids: list[str]) -> list[attachment_store.StoredU
             raise InvalidRequestError(f'attachment {upload_id} is {size} bytes, not the {upload.size} declared')
         found.append(upload)
     return found
+
+
+# --- tickets, messages, replies, notes ----------------------------------------------------------
+
+REQUEUE_GRACE_SECONDS: Final = 60  # a reply younger than this may still be on its way to the queue
+REQUEUE_BATCH: Final = 25
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyJob:
+    """The outbound queue's payload: send outbound message `message_id` of `ticket_id`."""
+
+    ticket_id: str
+    message_id: str
+    rfc_message_id: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            'type': 'reply',
+            'ticket_id': self.ticket_id,
+            'message_id': self.message_id,
+            'rfc_message_id': self.rfc_message_id,
+        }
+
+
+def _value_error(exc: ValueError) -> InvalidRequestError:
+    return InvalidRequestError(str(exc))
+
+
+def list_tickets(
+    *,
+    queue: str | None,
+    status: str | None,
+    assignee: str | None,
+    customer: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Ticket], str | None]:
+    from inboxdesk.dal import tickets as ticket_store
+
+    try:
+        return ticket_store.list_tickets(
+            queue=queue, status=status, assignee=assignee, customer=customer, cursor=cursor, limit=limit
+        )
+    except ValueError as exc:
+        raise _value_error(exc) from exc
+
+
+def update_ticket(ticket_id: str, changes: dict[str, object], expected_version: int | None) -> Ticket:
+    from inboxdesk.dal import queues as queue_store
+    from inboxdesk.dal import tickets as ticket_store
+
+    if expected_version is None:
+        raise PreconditionRequiredError('send If-Match with the ETag (version) of the ticket you read')
+    if changes.get('queue_id'):
+        queue_store.get_queue(str(changes['queue_id']))  # NotFoundError -> 404 names the queue
+    try:
+        return ticket_store.update_ticket(ticket_id, changes, expected_version)
+    except ValueError as exc:
+        raise _value_error(exc) from exc
+
+
+def sanitise_html(html: str) -> str:
+    """Agent- or customer-written HTML made safe to show: nh3 (ammonia) allow-list, no scripts/handlers."""
+    if not html:
+        return ''
+    import nh3
+
+    return nh3.clean(html)
+
+
+def _sender_for(queue_id: str) -> Participant:
+    from inboxdesk.dal import queues as queue_store
+
+    queue = queue_store.get_queue(queue_id)
+    address = queue.reply_via if queue.reply_via and '@' in queue.reply_via else None
+    address = address or next(iter(queue.inbound_addresses), None)
+    if address is None:
+        default = queue_store.get_default_queue()
+        address = next(iter(default.inbound_addresses), None) if default else None
+    if address is None:
+        raise InvalidRequestError(f'queue {queue.name} has no address to send from: give it an inbound address')
+    return Participant(name=queue.name, email=address)
+
+
+def _check_recipients(addresses: list[str]) -> None:
+    from inboxdesk.logic.queues import is_suppressed
+
+    blocked = [a for a in addresses if is_suppressed(a)]
+    if blocked:
+        raise InvalidRequestError(f'Inboxdesk never sends to {", ".join(blocked)} (outgoing filter)')
+
+
+def _stored(uploads: list[attachment_store.StoredUpload]) -> tuple[StoredAttachment, ...]:
+    return tuple(
+        StoredAttachment(
+            id=u.id,
+            filename=u.filename,
+            content_type=u.content_type,
+            size=u.size,
+            content_id=None,
+            inline=False,
+            s3_key=u.s3_key,
+        )
+        for u in uploads
+    )
+
+
+def _enqueue(job: ReplyJob, outbox_sk: str) -> bool:
+    """True when the job is on the queue (and the outbox entry gone); False leaves it for the sweep."""
+    from inboxdesk.dal import api_extras
+
+    try:
+        api_extras.send_job(job.to_json())
+    except Exception as exc:  # noqa: BLE001 - any failure: the reply stays queued and is swept later
+        logger.warning(
+            'reply job not queued', ticket_id=job.ticket_id, message_id=job.message_id, error=type(exc).__name__
+        )
+        return False
+    api_extras.delete_outbox(outbox_sk)
+    return True
+
+
+def _new_rfc_id(sender: Participant) -> str:
+    from inboxdesk.dal import ids
+
+    return f'{ids.new_id().lower()}@{sender.email.rpartition("@")[2]}'
+
+
+def reply(ticket_id: str, *, author: str, text: str, html: str, cc: list[str], attachment_ids: list[str]) -> Message:
+    """Store the reply as `queued`, then put its job on the outbound queue (see the module docstring)."""
+    from inboxdesk.dal import api_extras
+    from inboxdesk.dal import tickets as ticket_store
+
+    requeue_pending_replies()
+    ticket = ticket_store.get_ticket(ticket_id)
+    _check_recipients([ticket.customer.email, *cc])
+    uploads = uploaded_attachments(attachment_ids)
+    sender = _sender_for(ticket.queue_id)
+    rfc_id = _new_rfc_id(sender)
+    created = ticket_store.now_iso()
+    outbox = api_extras.OutboxEntry(api_extras.outbox_sk(created, ticket.id, rfc_id), ticket.id, rfc_id, created)
+    api_extras.put_outbox(outbox)
+    message = ticket_store.add_outbound_message(
+        ticket.id,
+        author=author,
+        sender=sender,
+        to=[ticket.customer],
+        cc=[Participant(name='', email=a) for a in cc],
+        subject=f'Re: {ticket.title} [#{ticket.number}]',
+        text=text,
+        html=sanitise_html(html),
+        attachments=_stored(uploads),
+        message_id=rfc_id,
+    )
+    _enqueue(ReplyJob(ticket.id, message.id, rfc_id), outbox.sk)
+    return message
+
+
+def add_note(ticket_id: str, *, author: str, text: str, html: str) -> Message:
+    from inboxdesk.dal import tickets as ticket_store
+
+    return ticket_store.add_note(ticket_id, author=author, text=text, html=sanitise_html(html))
+
+
+def open_ticket(
+    *,
+    author: str,
+    customer: Participant,
+    title: str,
+    queue_id: str | None,
+    priority: str,
+    text: str,
+    html: str,
+    cc: list[str],
+    attachment_ids: list[str],
+) -> tuple[Ticket, Message]:
+    """A ticket an agent opens for a customer: its first message is outbound (queued, like a reply)."""
+    from inboxdesk.dal import api_extras, counters, ids
+    from inboxdesk.dal import queues as queue_store
+    from inboxdesk.dal import tickets as ticket_store
+
+    requeue_pending_replies()
+    if queue_id is None:
+        default = queue_store.get_default_queue()
+        if default is None:
+            raise InvalidRequestError('there is no queue yet: create one with POST /queues')
+        queue_id = default.id
+    sender = _sender_for(queue_id)
+    _check_recipients([customer.email, *cc])
+    uploads = uploaded_attachments(attachment_ids)
+    now = ticket_store.now_iso()
+    ticket_id = ids.new_id()
+    number = counters.next_ticket_number()
+    rfc_id = _new_rfc_id(sender)
+    clean_html = sanitise_html(html)
+    ccs = tuple(Participant(name='', email=a) for a in cc)
+    ticket = Ticket(
+        id=ticket_id,
+        number=number,
+        title=title,
+        description=text,
+        status='open',
+        queue_id=queue_id,
+        customer=customer,
+        participants=ccs,
+        assignee=author if '@' in author else None,
+        priority=priority,
+        created_at=now,
+        last_activity_at=now,
+        message_count=1,
+        verdicts=Verdicts(),
+        version=1,
+    )
+    message = Message(
+        id=ids.new_id(),
+        ticket_id=ticket_id,
+        direction='outbound',
+        sender=sender,
+        to=(customer,),
+        cc=ccs,
+        subject=f'{title} [#{number}]',
+        text=text,
+        html=clean_html,
+        attachments=_stored(uploads),
+        created_at=now,
+        author=author,
+        message_id=rfc_id,
+        delivery_status='queued',
+    )
+    outbox = api_extras.OutboxEntry(api_extras.outbox_sk(now, ticket_id, rfc_id), ticket_id, rfc_id, now)
+    api_extras.put_outbox(outbox)
+    ticket_store.create_ticket(ticket, message, guard_keys=[], customer=customer)
+    _enqueue(ReplyJob(ticket_id, message.id, rfc_id), outbox.sk)
+    return ticket, message
+
+
+def requeue_pending_replies(now: datetime | None = None, grace_seconds: int = REQUEUE_GRACE_SECONDS) -> int:
+    """Queue again the replies whose job never reached the queue; returns how many were queued."""
+    from inboxdesk.dal import api_extras
+    from inboxdesk.dal import tickets as ticket_store
+
+    cutoff = ((now or datetime.now(UTC)) - timedelta(seconds=grace_seconds)).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+    queued = 0
+    for entry in api_extras.list_outbox(cutoff, REQUEUE_BATCH):
+        try:
+            messages = ticket_store.list_messages(entry.ticket_id)
+        except InboxdeskError:
+            messages = []
+        message = next((m for m in messages if m.message_id == entry.rfc_message_id), None)
+        if message is None or message.delivery_status != 'queued':
+            api_extras.delete_outbox(entry.sk)  # never stored, or already on its way
+            continue
+        if not _enqueue(ReplyJob(entry.ticket_id, message.id, entry.rfc_message_id), entry.sk):
+            break  # the queue is still refusing: try again next time
+        queued += 1
+    return queued

@@ -71,8 +71,8 @@ class Ticket(BaseModel):
     assignee: str | None = None
     customer: Person
     created_at: datetime
-    updated_at: datetime
     last_activity_at: datetime
+    message_count: int = 0
     version: int = Field(description='send it back in If-Match to change the ticket')
 
 
@@ -102,7 +102,9 @@ class AttachmentLink(BaseModel):
     size: int
     inline: bool = False
     content_id: str | None = None
-    download_url: str = Field(description='GET it (with your token) to be redirected to a short-lived download')
+    download_url: str | None = Field(
+        description='GET it (with your token) to be redirected to a short-lived download; null when withheld'
+    )
 
 
 class Message(BaseModel):
@@ -121,6 +123,7 @@ class Message(BaseModel):
     is_automatic: bool = False
     is_bounce: bool = False
     delivery_status: str | None = None
+    delivery_reason: str | None = None
 
 
 class MessageList(BaseModel):
