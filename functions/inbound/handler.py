@@ -1,0 +1,68 @@
+"""Inbound function: SQS records (SES receipt notices via SNS, poller jobs) -> `logic.ingest`.
+
+One structured line per record: `mail ingested` with outcome, ticket_number, queue, ticket_id,
+s3_key (the dev runtime formats these), and one metric per outcome (`InboundMail<Outcome>`).
+A record whose raw mail cannot be fetched, or that is not a notice at all, fails alone: SQS
+retries it and then moves it to the DLQ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from inboxdesk.config import inbound_settings
+from inboxdesk.logic.ingest import ingest_stored_email
+from inboxdesk.notices import parse_notice
+from inboxdesk.observability import count, logger, metrics
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+METRICS = {
+    'created': 'InboundMailCreated',
+    'appended': 'InboundMailAppended',
+    'duplicate': 'InboundMailDuplicate',
+    'loop_dropped': 'InboundMailLoopDropped',
+    'bounce_linked': 'InboundMailBounceLinked',
+    'skipped': 'InboundMailSkipped',
+}
+
+
+def record_handler(record: SQSRecord) -> None:
+    try:
+        notice = parse_notice(record.body)
+    except ValueError:
+        logger.error('record is not an inbound notice', sqs_message_id=record.message_id)
+        count('InboundMailFailed')
+        raise
+    if notice is None:  # S3's s3:TestEvent, or an SES notice that is not about received mail
+        logger.info('mail ingested', outcome='skipped', ticket_number=None, queue=None, ticket_id=None, s3_key=None)
+        count(METRICS['skipped'])
+        return
+    try:
+        outcome = ingest_stored_email(bucket=notice.bucket, key=notice.key, notice=notice)
+    except Exception as exc:
+        logger.error('mail not ingested', error=type(exc).__name__, s3_key=notice.key, sqs_message_id=record.message_id)
+        count('InboundMailFailed')
+        raise
+    logger.info(
+        'mail ingested',
+        outcome=outcome.kind,
+        ticket_number=outcome.ticket_number,
+        queue=outcome.queue_name,
+        ticket_id=outcome.ticket_id,
+        s3_key=notice.key,
+        thread_rule=outcome.thread_rule,
+        reason=outcome.reason,
+    )
+    count(METRICS[outcome.kind])
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    inbound_settings()  # a deploy without TABLE_NAME or MAIL_BUCKET fails here, loudly
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

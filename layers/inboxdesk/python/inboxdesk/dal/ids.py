@@ -1,0 +1,34 @@
+"""Identifiers: ULIDs (26 characters, Crockford base32), sortable by creation time as text."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+_lock = threading.Lock()
+_last_ms = 0
+_last_rand = 0
+
+
+def _encode(value: int, length: int) -> str:
+    out = []
+    for _ in range(length):
+        value, rem = divmod(value, 32)
+        out.append(_ALPHABET[rem])
+    return ''.join(reversed(out))
+
+
+def new_id() -> str:
+    """A new ULID; monotonic within this process, so ids made in the same millisecond still sort in order."""
+    global _last_ms, _last_rand
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        if ms <= _last_ms:
+            ms = _last_ms
+            rand = _last_rand + 1
+        else:
+            rand = int.from_bytes(os.urandom(10), 'big') >> 1  # leave room to increment
+        _last_ms, _last_rand = ms, rand
+    return _encode(ms, 10) + _encode(rand, 16)

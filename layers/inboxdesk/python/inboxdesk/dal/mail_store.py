@@ -1,0 +1,79 @@
+"""The mail bucket (S3): raw mail in, attachments and large bodies out. The S3 client is created lazily, once."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from inboxdesk import resources
+from inboxdesk.config import inbound_settings
+from inboxdesk.errors import InboxdeskError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_client: S3Client | None = None
+_SAFE = re.compile(r'[^A-Za-z0-9._-]+')
+
+
+class StoredMailUnavailableError(InboxdeskError):
+    """The raw mail named by a notice cannot be read (yet): the record is retried, then lands in the DLQ."""
+
+
+def _s3() -> S3Client:
+    global _client
+    if _client is None:
+        import boto3
+
+        _client = boto3.client('s3')
+    return _client
+
+
+def get_raw_mail(bucket: str, key: str) -> bytes:
+    """The raw MIME SES (or a poller) stored; StoredMailUnavailableError when it cannot be fetched."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return _s3().get_object(Bucket=bucket, Key=key)['Body'].read()
+    except (ClientError, BotoCoreError) as exc:
+        raise StoredMailUnavailableError(f's3://{bucket}/{key}: {type(exc).__name__}') from exc
+
+
+def safe_filename(filename: str) -> str:
+    """A filename usable in an S3 key: ASCII letters, digits, dot, dash, underscore; at most 100 characters."""
+    cleaned = _SAFE.sub('_', filename).strip('._') or 'attachment'
+    return cleaned[-100:]
+
+
+def attachment_key(ticket_id: str, message_id: str, index: int, filename: str) -> str:
+    return f'{resources.ATTACHMENT_PREFIX}{ticket_id}/{message_id}/{index}-{safe_filename(filename)}'
+
+
+def body_key(ticket_id: str, message_id: str) -> str:
+    return f'{resources.BODY_PREFIX}{ticket_id}/{message_id}.json'
+
+
+def put_object(key: str, data: bytes, content_type: str) -> None:
+    """Write one object into the mail bucket (server-side encryption comes from the bucket's default)."""
+    _s3().put_object(Bucket=inbound_settings().mail_bucket, Key=key, Body=data, ContentType=content_type)
+
+
+def put_body(key: str, *, text: str, html: str) -> None:
+    put_object(key, json.dumps({'text': text, 'html': html}).encode('utf-8'), 'application/json')
+
+
+def get_body(key: str) -> tuple[str, str]:
+    """(text, html) of a body stored in S3."""
+    data: dict[str, Any] = json.loads(_s3().get_object(Bucket=inbound_settings().mail_bucket, Key=key)['Body'].read())
+    return str(data.get('text', '')), str(data.get('html', ''))
+
+
+def delete_objects(keys: list[str]) -> None:
+    """Best effort: remove objects written for a mail that turned out to be a duplicate."""
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        if chunk:
+            _s3().delete_objects(
+                Bucket=inbound_settings().mail_bucket, Delete={'Objects': [{'Key': k} for k in chunk], 'Quiet': True}
+            )

@@ -1,0 +1,262 @@
+"""The single DynamoDB table, as PynamoDB items. Items never leave `inboxdesk.dal`.
+
+Key map (strings built only in `dal.keys`; `<t>` ticket id, `<q>` queue id, times ISO 8601 UTC):
+
+| item | pk | sk | indexes |
+| --- | --- | --- | --- |
+| ticket | `TICKET#<t>` | `TICKET` | gsi1..gsi5, see the filters below |
+| ticket list copy | `TICKET#<t>` | `TICKET#LIST` | gsi1 `TICKETS`, gsi4 `ASSIGNEE#<a>#STATUS#<s>` |
+| message | `TICKET#<t>` | `MSG#<message id>` (time-ordered ids) | |
+| ticket number | `NUMBER#<n>` | `#` | |
+| Message-ID pointer | `MSGID#<message-id>` | `#` | |
+| dedupe guard | `DEDUP#<q>#<message-id>` | `#` | |
+| source guard | `SESID#<ses message id>` or `RAW#<bucket>/<key>` | `#` | |
+| queue | `QUEUE#<q>` | `QUEUE` | gsi1 `QUEUES` / `<name>#<q>` |
+| inbound address | `ADDRESS#<address>` | `#` | |
+| default queue pointer | `DEFAULTQUEUE` | `#` | |
+| customer | `CUSTOMER#<email>` | `#` | |
+| ticket counter | `COUNTER#ticket` | `#` | |
+
+Every ticket index sorts on `gsiNsk = <last_activity_at>#<t>` and is read backwards, so each list
+filter is one Query, newest activity first, with no filter after the read:
+
+| filter | index | partition | on |
+| --- | --- | --- | --- |
+| none | gsi1 | `TICKETS` | list copy |
+| queue | gsi1 | `QUEUE#<q>` | ticket |
+| queue + status | gsi2 | `QUEUE#<q>#STATUS#<s>` | ticket |
+| status | gsi3 | `STATUS#<s>` | ticket |
+| assignee | gsi4 | `ASSIGNEE#<a>` (assigned tickets only) | ticket |
+| assignee + status | gsi4 | `ASSIGNEE#<a>#STATUS#<s>` (assigned tickets only) | list copy |
+| customer | gsi5 | `CUSTOMER#<email>` | ticket |
+
+A ticket is written as two items (the ticket and its list copy, the same attributes) in one
+transaction, always with the condition `version = <the version read>`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from inboxdesk import resources
+
+_DEFAULT_TABLE = resources.LOCAL_NAMES[resources.ENV_TABLE]
+
+
+class _Gsi1(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = 'gsi1'
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class _Gsi2(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = 'gsi2'
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class _Gsi3(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = 'gsi3'
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class _Gsi4(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = 'gsi4'
+        projection = AllProjection()
+
+    gsi4pk = UnicodeAttribute(hash_key=True)
+    gsi4sk = UnicodeAttribute(range_key=True)
+
+
+class _Gsi5(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = 'gsi5'
+        projection = AllProjection()
+
+    gsi5pk = UnicodeAttribute(hash_key=True)
+    gsi5sk = UnicodeAttribute(range_key=True)
+
+
+class InboxdeskItem(Model):
+    """Base of every item; the `entity` discriminator picks the subclass when reading."""
+
+    class Meta:
+        table_name = os.environ.get(resources.ENV_TABLE, _DEFAULT_TABLE)  # read once, when the class is created
+        # No `host`: botocore follows AWS_ENDPOINT_URL (the embedded AWS) or the real endpoint.
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    entity = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
+    gsi5pk = UnicodeAttribute(null=True)
+    gsi5sk = UnicodeAttribute(null=True)
+
+    gsi1 = _Gsi1()
+    gsi2 = _Gsi2()
+    gsi3 = _Gsi3()
+    gsi4 = _Gsi4()
+    gsi5 = _Gsi5()
+
+
+class TicketItem(InboxdeskItem, discriminator='ticket'):
+    ticket_id = UnicodeAttribute()
+    number = NumberAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(default='')
+    status = UnicodeAttribute()
+    queue_id = UnicodeAttribute()
+    customer_name = UnicodeAttribute(default='')
+    customer_email = UnicodeAttribute()
+    participants = JSONAttribute(default=list)  # [{name, email}]
+    assignee = UnicodeAttribute(null=True)
+    priority = UnicodeAttribute(default='normal')
+    created_at = UnicodeAttribute()
+    last_activity_at = UnicodeAttribute()
+    message_count = NumberAttribute(default=0)
+    verdicts = JSONAttribute(default=dict)
+    version = NumberAttribute(default=1)  # managed by hand: conditions are explicit in every write
+
+
+class MessageItem(InboxdeskItem, discriminator='message'):
+    message_key = UnicodeAttribute()  # our id of the message
+    ticket_id = UnicodeAttribute()
+    direction = UnicodeAttribute()
+    sender = JSONAttribute(null=True)
+    to = JSONAttribute(default=list)
+    cc = JSONAttribute(default=list)
+    subject = UnicodeAttribute(default='')
+    text = UnicodeAttribute(null=True)  # absent when the body lives in S3
+    html = UnicodeAttribute(null=True)
+    body_key = UnicodeAttribute(null=True)  # S3 key of {"text", "html"} when over the inline limit
+    attachments = JSONAttribute(default=list)
+    created_at = UnicodeAttribute()
+    author = UnicodeAttribute(null=True)
+    raw_key = UnicodeAttribute(null=True)
+    rfc_message_id = UnicodeAttribute(null=True)
+    in_reply_to = UnicodeAttribute(null=True)
+    references = ListAttribute(of=UnicodeAttribute, default=list)
+    provider_message_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    thread_rule = UnicodeAttribute(null=True)
+    flags = JSONAttribute(default=dict)
+    attachments_withheld = BooleanAttribute(default=False)
+    delivery_status = UnicodeAttribute(null=True)
+    delivery_reason = UnicodeAttribute(null=True)
+    verdicts = JSONAttribute(default=dict)
+
+
+class TicketNumberItem(InboxdeskItem, discriminator='ticket_number'):
+    ticket_id = UnicodeAttribute()
+
+
+class MessageIdItem(InboxdeskItem, discriminator='message_id'):
+    """Threading pointer: a Message-ID -> the ticket and message that carry it."""
+
+    ticket_id = UnicodeAttribute()
+    message_sk = UnicodeAttribute()
+
+
+class GuardItem(InboxdeskItem, discriminator='guard'):
+    """De-duplication guard (conditional put): the mail was already ingested into `ticket_id`."""
+
+    ticket_id = UnicodeAttribute()
+    message_sk = UnicodeAttribute()
+
+
+class QueueItem(InboxdeskItem, discriminator='queue'):
+    queue_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    colour = UnicodeAttribute()
+    inbound_addresses = ListAttribute(of=UnicodeAttribute, default=list)
+    is_default = BooleanAttribute(default=False)
+    reply_via = UnicodeAttribute(null=True)
+    auto_ack_enabled = BooleanAttribute(default=False)
+    auto_ack_template = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class AddressItem(InboxdeskItem, discriminator='address'):
+    address = UnicodeAttribute()
+    queue_id = UnicodeAttribute()
+
+
+class DefaultQueueItem(InboxdeskItem, discriminator='default_queue'):
+    queue_id = UnicodeAttribute()
+
+
+class CustomerItem(InboxdeskItem, discriminator='customer'):
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(default='')
+    first_seen = UnicodeAttribute()
+    last_seen = UnicodeAttribute()
+    ticket_count = NumberAttribute(default=0)
+
+
+class CounterItem(InboxdeskItem, discriminator='counter'):
+    value = NumberAttribute(default=0)
+
+
+_connection: Connection | None = None
+
+
+def connection() -> Connection:
+    """The one Connection transactions need (PynamoDB 6 requires it explicitly); created lazily, once."""
+    global _connection
+    if _connection is None:
+        _connection = Connection()
+    return _connection
+
+
+def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
+    """One code per item of the cancelled transaction, in the order the items were added."""
+    return [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
+
+
+__all__ = [
+    'AddressItem',
+    'CounterItem',
+    'CustomerItem',
+    'DefaultQueueItem',
+    'GuardItem',
+    'InboxdeskItem',
+    'MessageIdItem',
+    'MessageItem',
+    'PynamoDBException',
+    'QueueItem',
+    'TicketItem',
+    'TicketNumberItem',
+    'TransactWriteError',
+    'cancellation_codes',
+    'connection',
+]

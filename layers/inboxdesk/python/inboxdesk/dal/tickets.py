@@ -1,0 +1,635 @@
+"""Tickets, their messages, and the threading pointers and guards written with them.
+
+Reads are GetItem, BatchGetItem or Query; every write that must agree with another goes in one
+transaction. A ticket is stored twice (the ticket and its list copy, see `dal.table`) and every
+write of it is conditional on the version read, so concurrent writers never lose an update:
+`PreconditionFailedError` tells the caller to read again.
+
+For the API: get_ticket, get_ticket_by_number, list_tickets, update_ticket, list_messages,
+get_message, add_outbound_message, add_note. For the outbound sender: mark_delivery. For ingestion:
+lookup_thread, create_ticket, append_message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from inboxdesk.config import inbound_settings
+from inboxdesk.dal import customers, ids, keys, mail_store
+from inboxdesk.dal.table import (
+    GuardItem,
+    InboxdeskItem,
+    MessageIdItem,
+    MessageItem,
+    TicketItem,
+    TicketNumberItem,
+    cancellation_codes,
+    connection,
+)
+from inboxdesk.errors import ConflictError, DuplicateMessageError, NotFoundError, PreconditionFailedError
+from inboxdesk.models import (
+    DELIVERY_STATUSES,
+    PRIORITIES,
+    TICKET_STATUSES,
+    Message,
+    MessageFlags,
+    Participant,
+    StoredAttachment,
+    Ticket,
+    Verdicts,
+)
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+TICKET_FIELDS = frozenset({'status', 'assignee', 'priority', 'queue_id', 'title'})
+
+
+def now_iso() -> str:
+    """UTC now, ISO 8601 with microseconds and `Z`: sorts as text."""
+    return datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+# ---------------------------------------------------------------- conversions
+
+
+def _participants(data: Any) -> tuple[Participant, ...]:
+    return tuple(Participant(name=str(p.get('name', '')), email=str(p.get('email', ''))) for p in data or ())
+
+
+def _verdicts(data: Any) -> Verdicts:
+    data = data or {}
+    return Verdicts(**{k: data.get(k) for k in ('spam', 'virus', 'spf', 'dkim', 'dmarc')})
+
+
+def _to_ticket(item: TicketItem) -> Ticket:
+    return Ticket(
+        id=item.ticket_id,
+        number=int(item.number),
+        title=item.title,
+        description=item.description or '',
+        status=item.status,
+        queue_id=item.queue_id,
+        customer=Participant(name=item.customer_name or '', email=item.customer_email),
+        participants=_participants(item.participants),
+        assignee=item.assignee,
+        priority=item.priority or 'normal',
+        created_at=item.created_at,
+        last_activity_at=item.last_activity_at,
+        message_count=int(item.message_count or 0),
+        verdicts=_verdicts(item.verdicts),
+        version=int(item.version or 1),
+    )
+
+
+def _ticket_items(ticket: Ticket) -> tuple[TicketItem, TicketItem]:
+    """The ticket and its list copy, with every index attribute derived from the ticket's state."""
+    attributes: dict[str, Any] = {
+        'ticket_id': ticket.id,
+        'number': ticket.number,
+        'title': ticket.title,
+        'description': ticket.description,
+        'status': ticket.status,
+        'queue_id': ticket.queue_id,
+        'customer_name': ticket.customer.name,
+        'customer_email': ticket.customer.email,
+        'participants': [p.to_json() for p in ticket.participants],
+        'assignee': ticket.assignee,
+        'priority': ticket.priority,
+        'created_at': ticket.created_at,
+        'last_activity_at': ticket.last_activity_at,
+        'message_count': ticket.message_count,
+        'verdicts': ticket.verdicts.to_json(),
+        'version': ticket.version,
+    }
+    order = keys.activity_sk(ticket.last_activity_at, ticket.id)
+    pk = keys.ticket_pk(ticket.id)
+    main = TicketItem(
+        pk,
+        keys.TICKET_SK,
+        **attributes,
+        gsi1pk=keys.queue_pk(ticket.queue_id),
+        gsi1sk=order,
+        gsi2pk=keys.queue_status(ticket.queue_id, ticket.status),
+        gsi2sk=order,
+        gsi3pk=keys.status_key(ticket.status),
+        gsi3sk=order,
+        gsi4pk=keys.assignee_key(ticket.assignee) if ticket.assignee else None,
+        gsi4sk=order if ticket.assignee else None,
+        gsi5pk=keys.customer_key(ticket.customer.email) if ticket.customer.email else None,
+        gsi5sk=order if ticket.customer.email else None,
+    )
+    copy = TicketItem(
+        pk,
+        keys.TICKET_LIST_SK,
+        **attributes,
+        gsi1pk=keys.ALL_TICKETS,
+        gsi1sk=order,
+        gsi4pk=keys.assignee_status(ticket.assignee, ticket.status) if ticket.assignee else None,
+        gsi4sk=order if ticket.assignee else None,
+    )
+    return main, copy
+
+
+def _flags(data: Any) -> MessageFlags:
+    data = data or {}
+    return MessageFlags(
+        auto_reply=bool(data.get('auto_reply')),
+        out_of_office=bool(data.get('out_of_office')),
+        bounce=bool(data.get('bounce')),
+        mailing_list=bool(data.get('mailing_list')),
+        unreadable=bool(data.get('unreadable')),
+    )
+
+
+def _attachments(data: Any) -> tuple[StoredAttachment, ...]:
+    return tuple(
+        StoredAttachment(
+            id=str(a.get('id', '')),
+            filename=str(a.get('filename', '')),
+            content_type=str(a.get('content_type', 'application/octet-stream')),
+            size=int(a.get('size', 0)),
+            content_id=a.get('content_id'),
+            inline=bool(a.get('inline')),
+            s3_key=a.get('s3_key'),
+        )
+        for a in data or ()
+    )
+
+
+def _to_message(item: MessageItem, *, resolve_body: bool = True) -> Message:
+    text, html = item.text or '', item.html or ''
+    if item.body_key and resolve_body:
+        text, html = mail_store.get_body(item.body_key)
+    sender = _participants([item.sender])[0] if item.sender else None
+    return Message(
+        id=item.message_key,
+        ticket_id=item.ticket_id,
+        direction=item.direction,
+        sender=sender,
+        to=_participants(item.to),
+        cc=_participants(item.cc),
+        subject=item.subject or '',
+        text=text,
+        html=html,
+        attachments=_attachments(item.attachments),
+        created_at=item.created_at,
+        author=item.author,
+        raw_key=item.raw_key,
+        message_id=item.rfc_message_id,
+        in_reply_to=item.in_reply_to,
+        references=tuple(str(r) for r in item.references or ()),
+        provider_message_ids=tuple(str(r) for r in item.provider_message_ids or ()),
+        thread_rule=item.thread_rule,
+        flags=_flags(item.flags),
+        attachments_withheld=bool(item.attachments_withheld),
+        delivery_status=item.delivery_status,
+        delivery_reason=item.delivery_reason,
+        verdicts=_verdicts(item.verdicts),
+    )
+
+
+def _message_item(message: Message) -> tuple[MessageItem, list[str]]:
+    """The message item; a body over the inline limit is written to S3 first (its key is returned)."""
+    written: list[str] = []
+    text: str | None = message.text
+    html: str | None = message.html
+    body_key = None
+    if len(message.text.encode('utf-8')) + len(message.html.encode('utf-8')) > inbound_settings().inline_body_limit:
+        body_key = mail_store.body_key(message.ticket_id, message.id)
+        mail_store.put_body(body_key, text=message.text, html=message.html)
+        written.append(body_key)
+        text = html = None
+    item = MessageItem(
+        keys.ticket_pk(message.ticket_id),
+        keys.message_sk(message.id),
+        message_key=message.id,
+        ticket_id=message.ticket_id,
+        direction=message.direction,
+        sender=message.sender.to_json() if message.sender else None,
+        to=[p.to_json() for p in message.to],
+        cc=[p.to_json() for p in message.cc],
+        subject=message.subject,
+        text=text,
+        html=html,
+        body_key=body_key,
+        attachments=[a.to_json() for a in message.attachments],
+        created_at=message.created_at,
+        author=message.author,
+        raw_key=message.raw_key,
+        rfc_message_id=message.message_id,
+        in_reply_to=message.in_reply_to,
+        references=list(message.references),
+        provider_message_ids=list(message.provider_message_ids),
+        thread_rule=message.thread_rule,
+        flags=message.flags.to_json(),
+        attachments_withheld=message.attachments_withheld,
+        delivery_status=message.delivery_status,
+        delivery_reason=message.delivery_reason,
+        verdicts=message.verdicts.to_json(),
+    )
+    return item, written
+
+
+def _pointer(message_id: str, message: Message) -> MessageIdItem:
+    return MessageIdItem(
+        keys.message_id_pk(message_id),
+        keys.SINGLE_SK,
+        ticket_id=message.ticket_id,
+        message_sk=keys.message_sk(message.id),
+    )
+
+
+# ---------------------------------------------------------------- reads
+
+
+def get_ticket(ticket_id: str) -> Ticket:
+    """NotFoundError when there is no such ticket (one GetItem)."""
+    try:
+        return _to_ticket(TicketItem.get(keys.ticket_pk(ticket_id), keys.TICKET_SK))
+    except DoesNotExist as exc:
+        raise NotFoundError(f'ticket {ticket_id} not found') from exc
+
+
+def get_ticket_by_number(number: int) -> Ticket:
+    """NotFoundError when no ticket has this number (two GetItems)."""
+    try:
+        pointer = TicketNumberItem.get(keys.ticket_number_pk(number), keys.SINGLE_SK)
+    except DoesNotExist as exc:
+        raise NotFoundError(f'ticket #{number} not found') from exc
+    return get_ticket(pointer.ticket_id)
+
+
+def _list_plan(queue: str | None, status: str | None, assignee: str | None, customer: str | None) -> tuple[str, str]:
+    if status is not None and status not in TICKET_STATUSES:
+        raise ValueError(f'unknown status {status!r}')
+    given = {name for name, value in (('queue', queue), ('assignee', assignee), ('customer', customer)) if value}
+    if len(given) > 1:
+        raise ValueError('filter by one of queue, assignee or customer (each with or without status)')
+    if queue:
+        return ('gsi2', keys.queue_status(queue, status)) if status else ('gsi1', keys.queue_pk(queue))
+    if assignee:
+        return ('gsi4', keys.assignee_status(assignee, status)) if status else ('gsi4', keys.assignee_key(assignee))
+    if customer:
+        if status:
+            raise ValueError('the customer filter cannot be combined with status')
+        return 'gsi5', keys.customer_key(customer)
+    if status:
+        return 'gsi3', keys.status_key(status)
+    return 'gsi1', keys.ALL_TICKETS
+
+
+def _encode_cursor(index: str, hash_key: str, last_key: dict[str, Any]) -> str:
+    raw = json.dumps({'i': index, 'h': hash_key, 'k': last_key}, separators=(',', ':')).encode('utf-8')
+    return base64.urlsafe_b64encode(raw).decode('ascii').rstrip('=')
+
+
+def _decode_cursor(cursor: str, index: str, hash_key: str) -> dict[str, Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + '=' * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError('invalid cursor') from exc
+    if not isinstance(data, dict) or data.get('i') != index or data.get('h') != hash_key:
+        raise ValueError('the cursor belongs to another list: start again without it')
+    last_key = data.get('k')
+    if not isinstance(last_key, dict):
+        raise ValueError('invalid cursor')
+    return last_key
+
+
+def list_tickets(
+    *,
+    queue: str | None = None,
+    status: str | None = None,
+    assignee: str | None = None,
+    customer: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> tuple[list[Ticket], str | None]:
+    """One page of tickets, newest activity first, and the opaque cursor of the next page (None at the end).
+
+    Filters: none, status, queue (+ status), assignee (+ status), customer. Each is one Query on
+    an index (see `dal.table`). ValueError on a bad filter combination, status or cursor."""
+    limit = max(1, min(int(limit), MAX_PAGE))
+    index_name, hash_key = _list_plan(queue, status, assignee, customer)
+    index = getattr(InboxdeskItem, index_name)
+    last_key = _decode_cursor(cursor, index_name, hash_key) if cursor else None
+    results = index.query(hash_key, scan_index_forward=False, limit=limit, page_size=limit, last_evaluated_key=last_key)
+    tickets = [_to_ticket(item) for item in results if isinstance(item, TicketItem)]
+    next_key = results.last_evaluated_key
+    next_cursor = _encode_cursor(index_name, hash_key, next_key) if next_key and len(tickets) >= limit else None
+    return tickets, next_cursor
+
+
+def list_messages(ticket_id: str) -> list[Message]:
+    """The conversation in order, bodies resolved from S3 (one Query, plus one S3 read per large body)."""
+    return [
+        _to_message(item)
+        for item in MessageItem.query(keys.ticket_pk(ticket_id), MessageItem.sk.startswith(keys.MESSAGE_SK_PREFIX))
+    ]
+
+
+def get_message(ticket_id: str, message_id: str) -> Message:
+    try:
+        return _to_message(MessageItem.get(keys.ticket_pk(ticket_id), keys.message_sk(message_id)))
+    except DoesNotExist as exc:
+        raise NotFoundError(f'message {message_id} not found') from exc
+
+
+# ---------------------------------------------------------------- writes
+
+
+def _write_ticket(tx: TransactWrite, before: Ticket | None, after: Ticket) -> None:
+    """Both ticket items; conditional on the version read (or on not existing yet)."""
+    main, copy = _ticket_items(after)
+    if before is None:
+        tx.save(main, condition=TicketItem.pk.does_not_exist())
+    else:
+        tx.save(main, condition=TicketItem.version == before.version)
+    tx.save(copy)
+
+
+def update_ticket(ticket_id: str, changes: dict[str, Any], expected_version: int) -> Ticket:
+    """Change status, assignee, priority, queue_id or title if the ticket is still at `expected_version`.
+
+    PreconditionFailedError when someone else changed it; NotFoundError (also for an unknown queue);
+    ValueError for unknown fields or values."""
+    values = dict(changes)
+    if 'queue' in values:
+        values['queue_id'] = values.pop('queue')
+    unknown = set(values) - TICKET_FIELDS
+    if unknown:
+        raise ValueError(f'cannot change {", ".join(sorted(unknown))}')
+    if 'status' in values and values['status'] not in TICKET_STATUSES:
+        raise ValueError(f'unknown status {values["status"]!r}')
+    if 'priority' in values and values['priority'] not in PRIORITIES:
+        raise ValueError(f'unknown priority {values["priority"]!r}')
+    if 'title' in values and not str(values['title']).strip():
+        raise ValueError('the title cannot be empty')
+    if values.get('assignee') == '':
+        values['assignee'] = None
+    current = get_ticket(ticket_id)
+    if current.version != expected_version:
+        raise PreconditionFailedError(f'ticket {ticket_id} is at version {current.version}, not {expected_version}')
+    if 'queue_id' in values and values['queue_id'] != current.queue_id:
+        from inboxdesk.dal.queues import get_queue
+
+        get_queue(values['queue_id'])
+    updated = replace(current, **values, version=current.version + 1)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            _write_ticket(tx, current, updated)
+    except TransactWriteError as exc:
+        raise PreconditionFailedError(f'ticket {ticket_id} changed meanwhile') from exc
+    return updated
+
+
+def _bump(ticket: Ticket, at: str, *, extra_participants: Iterable[Participant] = ()) -> Ticket:
+    participants = list(ticket.participants)
+    for person in extra_participants:
+        if person.email and not ticket.is_participant(person.email) and person not in participants:
+            participants.append(person)
+    return replace(
+        ticket,
+        last_activity_at=max(at, ticket.last_activity_at),
+        message_count=ticket.message_count + 1,
+        participants=tuple(participants),
+        version=ticket.version + 1,
+    )
+
+
+def _add_agent_message(ticket_id: str, build: Any, pointer_ids: Sequence[str]) -> Message:
+    for _attempt in range(5):
+        ticket = get_ticket(ticket_id)
+        message: Message = build(ticket)
+        item, _written = _message_item(message)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                _write_ticket(tx, ticket, _bump(ticket, message.created_at))
+                tx.save(item, condition=MessageItem.pk.does_not_exist())
+                for rfc_id in pointer_ids:
+                    tx.save(_pointer(rfc_id, message))
+            return message
+        except TransactWriteError:
+            continue  # someone else wrote the ticket meanwhile: read it again
+    raise ConflictError(f'ticket {ticket_id} is too busy, try again')
+
+
+def add_outbound_message(
+    ticket_id: str,
+    *,
+    author: str,
+    sender: Participant,
+    to: Sequence[Participant],
+    cc: Sequence[Participant] = (),
+    subject: str,
+    text: str,
+    html: str = '',
+    attachments: Sequence[StoredAttachment] = (),
+    message_id: str,
+) -> Message:
+    """Store an agent's reply (delivery status `queued`) and the pointer of its Message-ID, so the
+    customer's answer threads. The status of the ticket is left to the caller (`update_ticket`)."""
+    rfc_id = keys.normalise_message_id(message_id)
+    message_key = ids.new_id()
+
+    def build(ticket: Ticket) -> Message:
+        return Message(
+            id=message_key,
+            ticket_id=ticket.id,
+            direction='outbound',
+            sender=sender,
+            to=tuple(to),
+            cc=tuple(cc),
+            subject=subject,
+            text=text,
+            html=html,
+            attachments=tuple(attachments),
+            created_at=now_iso(),
+            author=author,
+            message_id=rfc_id,
+            delivery_status='queued',
+        )
+
+    return _add_agent_message(ticket_id, build, [rfc_id])
+
+
+def add_note(ticket_id: str, *, author: str, text: str, html: str = '') -> Message:
+    """Store an internal note (never emailed)."""
+    message_key = ids.new_id()
+
+    def build(ticket: Ticket) -> Message:
+        return Message(
+            id=message_key,
+            ticket_id=ticket.id,
+            direction='note',
+            sender=None,
+            to=(),
+            cc=(),
+            subject='',
+            text=text,
+            html=html,
+            attachments=(),
+            created_at=now_iso(),
+            author=author,
+        )
+
+    return _add_agent_message(ticket_id, build, [])
+
+
+def mark_delivery(
+    ticket_id: str,
+    message_id: str,
+    *,
+    status: str,
+    reason: str | None = None,
+    provider_message_ids: Sequence[str] = (),
+) -> None:
+    """Record the delivery status of an outbound message (queued, sent, failed) and the Message-IDs the
+    provider gave it (SES: `<id@region.amazonses.com>`): replies naming those thread too.
+    NotFoundError when there is no such message."""
+    if status not in DELIVERY_STATUSES:
+        raise ValueError(f'unknown delivery status {status!r}')
+    message = get_message(ticket_id, message_id)
+    provider_ids = [keys.normalise_message_id(m) for m in provider_message_ids]
+    actions: list[Any] = [MessageItem.delivery_status.set(status)]
+    actions.append(MessageItem.delivery_reason.set(reason) if reason else MessageItem.delivery_reason.remove())
+    if provider_ids:
+        merged = list(dict.fromkeys([*message.provider_message_ids, *provider_ids]))
+        actions.append(MessageItem.provider_message_ids.set(cast(Any, merged)))
+    with TransactWrite(connection=connection()) as tx:
+        tx.update(
+            MessageItem(keys.ticket_pk(ticket_id), keys.message_sk(message_id)),
+            actions=actions,
+            condition=MessageItem.pk.exists(),
+        )
+        for rfc_id in provider_ids:
+            tx.save(_pointer(rfc_id, message))
+
+
+# ---------------------------------------------------------------- ingestion
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePointer:
+    ticket_id: str
+    message_id: str  # our id of the message within the ticket
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadLookup:
+    pointers: dict[str, MessagePointer]  # normalised Message-ID -> where it is stored
+    numbered_ticket_id: str | None  # the ticket with the number asked for
+    duplicate_of: str | None  # a guard exists: the ticket the mail was already ingested into
+
+
+def lookup_thread(*, message_ids: Sequence[str], ticket_number: int | None, guard_keys: Sequence[str]) -> ThreadLookup:
+    """One BatchGetItem: the pointers of `message_ids`, the ticket-number item, and the dedupe guards."""
+    wanted: dict[str, str] = {keys.message_id_pk(m): keys.normalise_message_id(m) for m in message_ids[:90]}
+    request = [(pk, keys.SINGLE_SK) for pk in wanted]
+    number_pk = keys.ticket_number_pk(ticket_number) if ticket_number is not None else None
+    if number_pk:
+        request.append((number_pk, keys.SINGLE_SK))
+    request.extend((pk, keys.SINGLE_SK) for pk in guard_keys)
+    pointers: dict[str, MessagePointer] = {}
+    numbered = duplicate = None
+    for item in InboxdeskItem.batch_get(request):
+        if isinstance(item, MessageIdItem) and item.pk in wanted:
+            message_key = item.message_sk.removeprefix(keys.MESSAGE_SK_PREFIX)
+            pointers[wanted[item.pk]] = MessagePointer(ticket_id=item.ticket_id, message_id=message_key)
+        elif isinstance(item, TicketNumberItem) and item.pk == number_pk:
+            numbered = item.ticket_id
+        elif isinstance(item, GuardItem):
+            duplicate = item.ticket_id
+    return ThreadLookup(pointers=pointers, numbered_ticket_id=numbered, duplicate_of=duplicate)
+
+
+def _guard(pk: str, message: Message) -> GuardItem:
+    return GuardItem(pk, keys.SINGLE_SK, ticket_id=message.ticket_id, message_sk=keys.message_sk(message.id))
+
+
+def _run_ingest_tx(
+    before: Ticket | None,
+    after: Ticket,
+    message: Message,
+    *,
+    guard_keys: Sequence[str],
+    customer: Participant | None,
+    failed_delivery: tuple[MessagePointer, str] | None,
+) -> list[str]:
+    item, written = _message_item(message)
+    guard_positions: set[int] = set()
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            _write_ticket(tx, before, after)  # positions 0 and 1
+            position = 2
+            if before is None:
+                tx.save(
+                    TicketNumberItem(keys.ticket_number_pk(after.number), keys.SINGLE_SK, ticket_id=after.id),
+                    condition=TicketNumberItem.pk.does_not_exist(),
+                )
+                position += 1
+            tx.save(item, condition=MessageItem.pk.does_not_exist())
+            position += 1
+            for guard_pk in guard_keys:
+                tx.save(_guard(guard_pk, message), condition=GuardItem.pk.does_not_exist())
+                guard_positions.add(position)
+                position += 1
+            if message.message_id:
+                tx.save(_pointer(message.message_id, message))
+            if customer is not None and customer.email:
+                customer_item, actions = customers.customer_update(
+                    customer, seen_at=message.created_at, new_ticket=before is None
+                )
+                tx.update(customer_item, actions=actions)
+            if failed_delivery is not None:
+                pointer, reason = failed_delivery
+                tx.update(
+                    MessageItem(keys.ticket_pk(pointer.ticket_id), keys.message_sk(pointer.message_id)),
+                    actions=[MessageItem.delivery_status.set('failed'), MessageItem.delivery_reason.set(reason)],
+                    condition=MessageItem.pk.exists(),
+                )
+    except TransactWriteError as exc:
+        codes = cancellation_codes(exc)
+        if any(codes[p] == 'ConditionalCheckFailed' for p in guard_positions if p < len(codes)):
+            raise DuplicateMessageError(message.message_id or message.id) from exc
+        raise PreconditionFailedError(f'ticket {after.id} changed meanwhile ({", ".join(map(str, codes))})') from exc
+    return written
+
+
+def create_ticket(
+    ticket: Ticket, message: Message, *, guard_keys: Sequence[str], customer: Participant | None
+) -> list[str]:
+    """Write a new ticket with its first message, number item, pointers, guards and customer, in one
+    transaction. DuplicateMessageError when a guard exists; PreconditionFailedError on a write
+    conflict (try again). Returns the S3 keys written for a large body."""
+    return _run_ingest_tx(None, ticket, message, guard_keys=guard_keys, customer=customer, failed_delivery=None)
+
+
+def append_message(
+    before: Ticket,
+    after: Ticket,
+    message: Message,
+    *,
+    guard_keys: Sequence[str],
+    customer: Participant | None,
+    failed_delivery: tuple[MessagePointer, str] | None = None,
+) -> list[str]:
+    """Add a message to a ticket read at `before.version`, saving it as `after`, in one transaction
+    (optionally marking an outgoing message as failed: bounces). Errors as for `create_ticket`."""
+    return _run_ingest_tx(
+        before, after, message, guard_keys=guard_keys, customer=customer, failed_delivery=failed_delivery
+    )
+
+
+def bump_for_message(ticket: Ticket, at: str, *, extra_participants: Iterable[Participant] = ()) -> Ticket:
+    """The ticket after one more message at `at`: activity, count, participants, version."""
+    return _bump(ticket, at, extra_participants=extra_participants)

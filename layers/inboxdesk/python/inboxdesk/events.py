@@ -1,0 +1,53 @@
+"""Domain events on EventBridge (`ticket.created`, `message.received`), source `inboxdesk`.
+
+The bus comes from EVENT_BUS_NAME. Publishing never fails the caller: a failure is logged and
+counted (`EventPublishFailed`). Details carry ids, never subjects or bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from inboxdesk.config import inbound_settings
+from inboxdesk.observability import count, logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+
+SOURCE = 'inboxdesk'
+TICKET_CREATED = 'ticket.created'
+MESSAGE_RECEIVED = 'message.received'
+
+_client: EventBridgeClient | None = None
+
+
+def _events() -> EventBridgeClient:
+    global _client
+    if _client is None:
+        import boto3
+
+        _client = boto3.client('events')
+    return _client
+
+
+def publish(events: list[tuple[str, dict[str, Any]]]) -> bool:
+    """Put (detail type, detail) events in one call; False (logged, counted) when that failed."""
+    bus = inbound_settings().event_bus
+    if not events or bus is None:
+        return bus is None and not events
+    entries: Any = [
+        {'Source': SOURCE, 'DetailType': detail_type, 'Detail': json.dumps(detail), 'EventBusName': bus}
+        for detail_type, detail in events
+    ]
+    try:
+        response = _events().put_events(Entries=entries)
+    except Exception as exc:  # noqa: BLE001 - publishing must never fail an ingestion that is already stored
+        logger.warning('event publish failed', error=type(exc).__name__, events=len(entries))
+        count('EventPublishFailed', len(entries))
+        return False
+    failed = int(response.get('FailedEntryCount', 0))
+    if failed:
+        logger.warning('event publish failed', failed=failed, events=len(entries))
+        count('EventPublishFailed', failed)
+        return False
+    return True

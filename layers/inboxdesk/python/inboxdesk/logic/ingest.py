@@ -1,0 +1,361 @@
+"""Ingestion: one stored raw mail becomes a ticket, a message on a ticket, a linked bounce, or nothing
+(a duplicate or a loop) - exactly once, whatever the redelivery.
+
+Steps (issue 3): read the raw mail from S3 and parse it; drop loops; route to a queue; look up
+threading pointers, the tagged ticket and the dedupe guards in one BatchGetItem (only when the mail
+refers to something); store attachments in S3 (withheld on a virus FAIL); write ticket, message,
+pointer, guards and customer in one transaction; publish events.
+
+AWS calls for a new mail with a warm queue cache: S3 GetObject, UpdateItem (ticket number),
+TransactWriteItems, one PutObject per attachment (and one for a body over the inline limit),
+PutEvents. A reply adds a BatchGetItem and a GetItem (the ticket) instead of the number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from inboxdesk.config import inbound_settings
+from inboxdesk.dal import counters, ids, keys, mail_store, queues, tickets
+from inboxdesk.dal.tickets import MessagePointer, ThreadLookup
+from inboxdesk.errors import ConfigurationError, DuplicateMessageError, NotFoundError, PreconditionFailedError
+from inboxdesk.events import MESSAGE_RECEIVED, TICKET_CREATED, publish
+from inboxdesk.logic import loops, routing, threading
+from inboxdesk.mail.model import Address, ParsedEmail
+from inboxdesk.models import (
+    InboundNotice,
+    IngestOutcome,
+    Message,
+    MessageFlags,
+    Participant,
+    Queue,
+    StoredAttachment,
+    Ticket,
+)
+from inboxdesk.observability import logger
+
+TITLE_LIMIT = 200
+DESCRIPTION_LIMIT = 1000
+WRITE_ATTEMPTS = 6
+UNREADABLE_DEFECTS = ('not-mime', 'reader-error')
+REOPENING_STATUSES = ('solved', 'pending')
+
+
+class NoQueueError(ConfigurationError):
+    """No queue matches the mail and there is no default queue: the record is retried, then lands in the DLQ."""
+
+
+def title_of(subject: str) -> str:
+    cleaned = ' '.join((subject or '').split())
+    if not cleaned:
+        return '(no subject)'
+    return cleaned if len(cleaned) <= TITLE_LIMIT else cleaned[: TITLE_LIMIT - 1].rstrip() + '…'
+
+
+def description_of(text: str) -> str:
+    """The first message's text, cut at a word boundary near DESCRIPTION_LIMIT characters."""
+    cleaned = (text or '').strip()
+    if len(cleaned) <= DESCRIPTION_LIMIT:
+        return cleaned
+    cut = cleaned[:DESCRIPTION_LIMIT]
+    space = cut.rfind(' ', DESCRIPTION_LIMIT // 2)
+    return (cut[:space] if space > 0 else cut).rstrip() + '…'
+
+
+def _participant(address: Address | None) -> Participant:
+    if address is None or not address.address:
+        return Participant(name=address.name if address else '', email='')
+    return Participant(name=address.name, email=address.address.lower())
+
+
+def _flags(email: ParsedEmail, unreadable: bool) -> MessageFlags:
+    c = email.classification
+    return MessageFlags(
+        auto_reply=c.is_auto_reply,
+        out_of_office=c.is_out_of_office,
+        bounce=c.is_bounce,
+        mailing_list=c.is_list,
+        unreadable=unreadable,
+    )
+
+
+def _store_attachments(
+    email: ParsedEmail, *, ticket_id: str, message_id: str, withhold: bool
+) -> tuple[list[StoredAttachment], list[str]]:
+    stored: list[StoredAttachment] = []
+    written: list[str] = []
+    for index, attachment in enumerate(email.attachments):
+        key = None
+        if not withhold:
+            key = mail_store.attachment_key(ticket_id, message_id, index, attachment.filename)
+            mail_store.put_object(key, attachment.content, attachment.content_type or 'application/octet-stream')
+            written.append(key)
+        stored.append(
+            StoredAttachment(
+                id=f'{message_id}-{index}',
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                size=attachment.size,
+                content_id=attachment.content_id,
+                inline=attachment.inline,
+                s3_key=key,
+            )
+        )
+    return stored, written
+
+
+def _duplicate(ticket_id: str | None, queue: Queue, written: list[str]) -> IngestOutcome:
+    if written:
+        try:
+            mail_store.delete_objects(written)
+        except Exception:  # noqa: BLE001 - orphans are harmless; the duplicate outcome matters
+            logger.warning('could not remove objects of a duplicate', objects=len(written))
+    return IngestOutcome(kind='duplicate', ticket_id=ticket_id, queue_id=queue.id, queue_name=queue.name)
+
+
+def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None = None) -> IngestOutcome:
+    """Turn the raw mail at s3://bucket/key into tickets and messages; see the module docstring.
+
+    Raises StoredMailUnavailableError (the object cannot be read) and NoQueueError (nowhere to route):
+    both retry and end in the DLQ. Everything else about the mail itself is an outcome."""
+    from inboxdesk.mail import read_email  # the reader (email package, charsets): only when a mail arrives
+
+    notice = notice or InboundNotice(source='mailbox', bucket=bucket, key=key)
+    settings = inbound_settings()
+    raw = mail_store.get_raw_mail(bucket, key)
+    raw_size = len(raw)
+    email = read_email(raw)
+    del raw
+    unreadable = any(d.startswith(UNREADABLE_DEFECTS) for d in email.defects)
+
+    table = queues.routing_table()
+    reason = loops.loop_reason(email, table.addresses, settings.own_domains)
+    if reason:
+        return IngestOutcome(kind='loop_dropped', reason=reason)
+
+    queue, _how = routing.choose_queue(
+        routing.candidate_recipients(email, notice.recipients), table.by_address, table.default
+    )
+    if queue is None:
+        raise NoQueueError('no queue has this address and there is no default queue')
+
+    guards = [keys.dedupe_pk(queue.id, email.message_id), keys.source_pk(notice.ses_message_id, bucket, key)]
+    referenced = threading.referenced_ids(email)
+    bounced = email.classification.bounced_message_id if email.is_bounce else None
+    bounce_id = keys.normalise_message_id(bounced) if bounced else None
+    tag = threading.subject_tag(email.subject)
+    lookup = ThreadLookup(pointers={}, numbered_ticket_id=None, duplicate_of=None)
+    if referenced or bounce_id or tag is not None:
+        wanted = referenced + ([bounce_id] if bounce_id and bounce_id not in referenced else [])
+        lookup = tickets.lookup_thread(message_ids=wanted, ticket_number=tag, guard_keys=guards)
+        if lookup.duplicate_of:
+            return _duplicate(lookup.duplicate_of, queue, [])
+
+    sender = _participant(email.from_)
+    automatic = _flags(email, unreadable).automatic
+    failed_delivery: tuple[MessagePointer, str] | None = None
+    if bounce_id and bounce_id in lookup.pointers:
+        pointer = lookup.pointers[bounce_id]
+        recipients = ', '.join(email.classification.failed_recipients)
+        failed_delivery = (pointer, f'bounced: {recipients}' if recipients else 'bounced')
+        decision = threading.ThreadDecision(pointer.ticket_id, 'bounce')
+    else:
+        decision = _decide(email, lookup, dmarc_failed=notice.verdicts.dmarc_failed)
+
+    ccs = [_participant(a) for a in loops.external(email.cc, table.addresses, settings.own_domains)]
+    message_key = ids.new_id()
+    ticket_id = decision.ticket_id or ids.new_id()
+    withhold = notice.verdicts.virus_failed
+    attachments, written = _store_attachments(email, ticket_id=ticket_id, message_id=message_key, withhold=withhold)
+    if unreadable:
+        attachments.append(
+            StoredAttachment(
+                id=f'{message_key}-raw',
+                filename='original.eml',
+                content_type='message/rfc822',
+                size=raw_size,
+                content_id=None,
+                inline=False,
+                s3_key=key,
+            )
+        )
+    message = Message(
+        id=message_key,
+        ticket_id=ticket_id,
+        direction='inbound',
+        sender=sender if sender.email or sender.name else None,
+        to=tuple(_participant(a) for a in email.to),
+        cc=tuple(_participant(a) for a in email.cc),
+        subject=email.subject,
+        text=email.text,
+        html=email.html,
+        attachments=tuple(attachments),
+        created_at=tickets.now_iso(),
+        raw_key=key,
+        message_id=keys.normalise_message_id(email.message_id),
+        in_reply_to=keys.normalise_message_id(email.in_reply_to) if email.in_reply_to else None,
+        references=tuple(keys.normalise_message_id(r) for r in email.references),
+        thread_rule=decision.rule,
+        flags=_flags(email, unreadable),
+        attachments_withheld=withhold and bool(email.attachments),
+        verdicts=notice.verdicts,
+    )
+
+    if decision.ticket_id is not None:
+        try:
+            outcome = _append(
+                message,
+                queue,
+                guards=guards,
+                sender=sender,
+                joining=[] if automatic else [sender, *ccs],
+                reopen=not automatic,
+                failed_delivery=failed_delivery,
+                written=written,
+            )
+        except NotFoundError:  # the ticket the pointer names is gone: start a new one
+            message = replace(message, thread_rule='new')
+            outcome = _create(
+                email, message, queue, guards=guards, sender=sender, ccs=ccs, notice=notice, written=written
+            )
+    else:
+        outcome = _create(email, message, queue, guards=guards, sender=sender, ccs=ccs, notice=notice, written=written)
+    if outcome.kind != 'duplicate':
+        _publish(outcome, message, sender)
+    return outcome
+
+
+def _decide(email: ParsedEmail, lookup: ThreadLookup, *, dmarc_failed: bool) -> threading.ThreadDecision:
+    pointers = {mid: p.ticket_id for mid, p in lookup.pointers.items()}
+    decision = threading.decide(
+        email,
+        pointers=pointers,
+        tagged_ticket=None,
+        is_participant=Ticket.is_participant,
+        tagged_ticket_id=lambda t: t.id,
+        dmarc_failed=dmarc_failed,
+    )
+    if decision.rule != 'new' or lookup.numbered_ticket_id is None:
+        return decision
+    try:
+        tagged = tickets.get_ticket(lookup.numbered_ticket_id)
+    except NotFoundError:
+        return decision
+    return threading.decide(
+        email,
+        pointers=pointers,
+        tagged_ticket=tagged,
+        is_participant=Ticket.is_participant,
+        tagged_ticket_id=lambda t: t.id,
+        dmarc_failed=dmarc_failed,
+    )
+
+
+def _create(
+    email: ParsedEmail,
+    message: Message,
+    queue: Queue,
+    *,
+    guards: list[str],
+    sender: Participant,
+    ccs: list[Participant],
+    notice: InboundNotice,
+    written: list[str],
+) -> IngestOutcome:
+    spam = notice.verdicts.virus_failed or notice.verdicts.spam_failed
+    ticket = Ticket(
+        id=message.ticket_id,
+        number=counters.next_ticket_number(),
+        title=title_of(email.subject),
+        description=description_of(email.text),
+        status='spam' if spam else 'new',
+        queue_id=queue.id,
+        customer=sender,
+        participants=tuple(p for p in ccs if p.email != sender.email),
+        assignee=None,
+        priority='normal',
+        created_at=message.created_at,
+        last_activity_at=message.created_at,
+        message_count=1,
+        verdicts=notice.verdicts,
+        version=1,
+    )
+    for _attempt in range(WRITE_ATTEMPTS):
+        try:
+            written += tickets.create_ticket(ticket, message, guard_keys=guards, customer=sender)
+        except DuplicateMessageError:
+            return _duplicate(None, queue, written)
+        except PreconditionFailedError:
+            continue  # a transaction conflict (a concurrent redelivery): try again, the guard decides
+        return IngestOutcome(
+            kind='created',
+            ticket_id=ticket.id,
+            ticket_number=ticket.number,
+            queue_id=queue.id,
+            queue_name=queue.name,
+            thread_rule=message.thread_rule,
+            message_id=message.id,
+        )
+    raise PreconditionFailedError(f'could not write ticket {ticket.id}')
+
+
+def _append(
+    message: Message,
+    queue: Queue,
+    *,
+    guards: list[str],
+    sender: Participant,
+    joining: list[Participant],
+    reopen: bool,
+    failed_delivery: tuple[MessagePointer, str] | None,
+    written: list[str],
+) -> IngestOutcome:
+    for _attempt in range(WRITE_ATTEMPTS):
+        before = tickets.get_ticket(message.ticket_id)
+        after = tickets.bump_for_message(before, message.created_at, extra_participants=[p for p in joining if p.email])
+        from_participant = bool(sender.email) and before.is_participant(sender.email)
+        if reopen and from_participant and before.status in REOPENING_STATUSES:
+            after = replace(after, status='open')
+        is_customer = bool(sender.email) and before.customer.email == sender.email
+        try:
+            written += tickets.append_message(
+                before,
+                after,
+                message,
+                guard_keys=guards,
+                customer=sender if is_customer else None,
+                failed_delivery=failed_delivery,
+            )
+        except DuplicateMessageError:
+            return _duplicate(before.id, queue, written)
+        except PreconditionFailedError:
+            continue  # the ticket changed since we read it: read it again
+        ticket_queue = queues.routing_table().queue(after.queue_id) or queue
+        return IngestOutcome(
+            kind='bounce_linked' if failed_delivery else 'appended',
+            ticket_id=after.id,
+            ticket_number=after.number,
+            queue_id=ticket_queue.id,
+            queue_name=ticket_queue.name,
+            thread_rule=message.thread_rule,
+            message_id=message.id,
+        )
+    raise PreconditionFailedError(f'ticket {message.ticket_id} kept changing')
+
+
+def _publish(outcome: IngestOutcome, message: Message, sender: Participant) -> None:
+    detail = {
+        'ticket_id': outcome.ticket_id,
+        'ticket_number': outcome.ticket_number,
+        'queue_id': outcome.queue_id,
+        'message_id': message.id,
+        'direction': message.direction,
+        'thread_rule': message.thread_rule,
+        'automatic': message.flags.automatic,
+        'bounce': message.flags.bounce,
+        'customer_email': sender.email or None,
+    }
+    events = [(MESSAGE_RECEIVED, detail)]
+    if outcome.kind == 'created':
+        events.insert(0, (TICKET_CREATED, detail))
+    publish(events)

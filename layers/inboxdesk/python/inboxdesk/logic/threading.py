@@ -1,0 +1,63 @@
+"""Threading, in DESIGN.md's order: our Message-IDs in In-Reply-To/References, the subject tag `[#N]`
+(only from a participant, and not when DMARC failed), otherwise a new ticket.
+
+(The signed reply token, rule 2, arrives with the outbound issue: nothing sends it yet.)"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from inboxdesk.dal.keys import normalise_message_id
+from inboxdesk.mail.model import ParsedEmail
+
+T = TypeVar('T')
+
+_TAG = re.compile(r'\[#(\d{1,12})\]')
+MAX_REFERENCES = 40
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadDecision:
+    ticket_id: str | None  # None: a new ticket
+    rule: str  # headers | subject-tag | new
+
+
+def subject_tag(subject: str) -> int | None:
+    """The ticket number tagged in a subject (`Re: [#42] Printer`), or None."""
+    match = _TAG.search(subject or '')
+    return int(match.group(1)) if match else None
+
+
+def referenced_ids(email: ParsedEmail) -> list[str]:
+    """Message-IDs this mail answers, most specific first: In-Reply-To, then References newest first."""
+    ordered: dict[str, None] = {}
+    own = normalise_message_id(email.message_id)
+    for candidate in [email.in_reply_to or '', *reversed(email.references)]:
+        normalised = normalise_message_id(candidate)
+        if normalised and normalised != own:
+            ordered.setdefault(normalised, None)
+    return list(ordered)[:MAX_REFERENCES]
+
+
+def decide(
+    email: ParsedEmail,
+    *,
+    pointers: Mapping[str, str],
+    tagged_ticket: T | None,
+    is_participant: Callable[[T, str], bool],
+    tagged_ticket_id: Callable[[T], str],
+    dmarc_failed: bool,
+) -> ThreadDecision:
+    """`pointers`: normalised Message-ID -> ticket id for those we know; `tagged_ticket`: the ticket the
+    subject tag names (if any)."""
+    for message_id in referenced_ids(email):
+        ticket_id = pointers.get(message_id)
+        if ticket_id:
+            return ThreadDecision(ticket_id, 'headers')
+    sender = email.from_.address if email.from_ else ''
+    if tagged_ticket is not None and sender and not dmarc_failed and is_participant(tagged_ticket, sender):
+        return ThreadDecision(tagged_ticket_id(tagged_ticket), 'subject-tag')
+    return ThreadDecision(None, 'new')

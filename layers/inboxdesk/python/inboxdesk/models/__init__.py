@@ -1,0 +1,37 @@
+"""Domain models: frozen dataclasses the DAL returns and the logic works on (no pydantic: cold start)."""
+
+from inboxdesk.models.notice import InboundNotice, IngestOutcome, OutcomeKind
+from inboxdesk.models.queue import Queue
+from inboxdesk.models.ticket import (
+    DELIVERY_STATUSES,
+    DIRECTIONS,
+    PRIORITIES,
+    THREAD_RULES,
+    TICKET_STATUSES,
+    Customer,
+    Message,
+    MessageFlags,
+    Participant,
+    StoredAttachment,
+    Ticket,
+    Verdicts,
+)
+
+__all__ = [
+    'DELIVERY_STATUSES',
+    'DIRECTIONS',
+    'PRIORITIES',
+    'THREAD_RULES',
+    'TICKET_STATUSES',
+    'Customer',
+    'InboundNotice',
+    'IngestOutcome',
+    'Message',
+    'MessageFlags',
+    'OutcomeKind',
+    'Participant',
+    'Queue',
+    'StoredAttachment',
+    'Ticket',
+    'Verdicts',
+]

@@ -1,0 +1,214 @@
+"""Tickets, their messages and customers: what the DAL returns (frozen dataclasses, no pydantic on the inbound path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+TICKET_STATUSES: Final = ('new', 'open', 'pending', 'solved', 'closed', 'spam')
+PRIORITIES: Final = ('low', 'normal', 'high', 'urgent')
+DIRECTIONS: Final = ('inbound', 'outbound', 'note')
+THREAD_RULES: Final = ('headers', 'token', 'subject-tag', 'new', 'bounce')
+DELIVERY_STATUSES: Final = ('queued', 'sent', 'failed')
+
+Direction = Literal['inbound', 'outbound', 'note']
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """A person on a ticket: the customer or a CC."""
+
+    name: str
+    email: str
+
+    def to_json(self) -> dict[str, str]:
+        return {'name': self.name, 'email': self.email}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """SES's receipt verdicts (`PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED`); None when the mail did not pass SES."""
+
+    spam: str | None = None
+    virus: str | None = None
+    spf: str | None = None
+    dkim: str | None = None
+    dmarc: str | None = None
+
+    @property
+    def virus_failed(self) -> bool:
+        return self.virus == 'FAIL'
+
+    @property
+    def spam_failed(self) -> bool:
+        return self.spam == 'FAIL'
+
+    @property
+    def dmarc_failed(self) -> bool:
+        return self.dmarc == 'FAIL'
+
+    def to_json(self) -> dict[str, str | None]:
+        return {'spam': self.spam, 'virus': self.virus, 'spf': self.spf, 'dkim': self.dkim, 'dmarc': self.dmarc}
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    id: str
+    number: int
+    title: str
+    description: str
+    status: str
+    queue_id: str
+    customer: Participant
+    participants: tuple[Participant, ...]  # CCs, never our own addresses
+    assignee: str | None
+    priority: str
+    created_at: str  # ISO 8601 UTC, microseconds: sortable as text
+    last_activity_at: str
+    message_count: int
+    verdicts: Verdicts
+    version: int  # optimistic concurrency: pass it back to `update_ticket(expected_version=)`
+
+    def is_participant(self, email: str) -> bool:
+        wanted = email.lower()
+        return self.customer.email.lower() == wanted or any(p.email.lower() == wanted for p in self.participants)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            'id': self.id,
+            'number': self.number,
+            'title': self.title,
+            'description': self.description,
+            'status': self.status,
+            'queue_id': self.queue_id,
+            'customer': self.customer.to_json(),
+            'participants': [p.to_json() for p in self.participants],
+            'assignee': self.assignee,
+            'priority': self.priority,
+            'created_at': self.created_at,
+            'last_activity_at': self.last_activity_at,
+            'message_count': self.message_count,
+            'verdicts': self.verdicts.to_json(),
+            'version': self.version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAttachment:
+    """An attachment kept in S3; `s3_key` is None when it was withheld (virus verdict FAIL)."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    content_id: str | None
+    inline: bool
+    s3_key: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            'id': self.id,
+            'filename': self.filename,
+            'content_type': self.content_type,
+            'size': self.size,
+            'content_id': self.content_id,
+            'inline': self.inline,
+            's3_key': self.s3_key,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFlags:
+    """What kind of automatic mail this is (inbound only)."""
+
+    auto_reply: bool = False
+    out_of_office: bool = False
+    bounce: bool = False
+    mailing_list: bool = False
+    unreadable: bool = False
+
+    @property
+    def automatic(self) -> bool:
+        return self.auto_reply or self.out_of_office or self.bounce or self.mailing_list
+
+    def to_json(self) -> dict[str, bool]:
+        return {
+            'auto_reply': self.auto_reply,
+            'out_of_office': self.out_of_office,
+            'bounce': self.bounce,
+            'mailing_list': self.mailing_list,
+            'unreadable': self.unreadable,
+            'automatic': self.automatic,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    ticket_id: str
+    direction: str  # inbound | outbound | note
+    sender: Participant | None
+    to: tuple[Participant, ...]
+    cc: tuple[Participant, ...]
+    subject: str
+    text: str
+    html: str
+    attachments: tuple[StoredAttachment, ...]
+    created_at: str
+    author: str | None = None  # the agent, for outbound messages and notes
+    raw_key: str | None = None  # the raw MIME in the mail bucket (inbound)
+    message_id: str | None = None  # RFC 5322 Message-ID, without angle brackets
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    provider_message_ids: tuple[str, ...] = ()  # e.g. SES's `<id@region.amazonses.com>` of what we sent
+    thread_rule: str | None = None  # headers | token | subject-tag | new | bounce
+    flags: MessageFlags = field(default_factory=MessageFlags)
+    attachments_withheld: bool = False
+    delivery_status: str | None = None  # outbound: queued | sent | failed
+    delivery_reason: str | None = None
+    verdicts: Verdicts = field(default_factory=Verdicts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            'id': self.id,
+            'ticket_id': self.ticket_id,
+            'direction': self.direction,
+            'sender': self.sender.to_json() if self.sender else None,
+            'to': [p.to_json() for p in self.to],
+            'cc': [p.to_json() for p in self.cc],
+            'subject': self.subject,
+            'text': self.text,
+            'html': self.html,
+            'attachments': [a.to_json() for a in self.attachments],
+            'created_at': self.created_at,
+            'author': self.author,
+            'raw_key': self.raw_key,
+            'message_id': self.message_id,
+            'in_reply_to': self.in_reply_to,
+            'references': list(self.references),
+            'provider_message_ids': list(self.provider_message_ids),
+            'thread_rule': self.thread_rule,
+            'flags': self.flags.to_json(),
+            'attachments_withheld': self.attachments_withheld,
+            'delivery_status': self.delivery_status,
+            'delivery_reason': self.delivery_reason,
+            'verdicts': self.verdicts.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    email: str
+    name: str
+    first_seen: str
+    last_seen: str
+    ticket_count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            'email': self.email,
+            'name': self.name,
+            'first_seen': self.first_seen,
+            'last_seen': self.last_seen,
+            'ticket_count': self.ticket_count,
+        }

@@ -1,0 +1,509 @@
+"""The inbound function end to end: SQS records of SES notices through the real handler, against the
+moto server (`aws` fixture), with real raw mail in S3."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from inboxdesk import notices
+from inboxdesk import resources as r
+from inboxdesk.models import Message, Ticket
+
+FIXTURES = Path(__file__).resolve().parent.parent / 'fixtures' / 'events'
+BUCKET = r.LOCAL_NAMES[r.ENV_MAIL_BUCKET]
+SUPPORT = 'support@inboxdesk.test'
+SALES = 'sales@inboxdesk.test'
+ALICE = 'Alice Customer <alice@customer.test>'
+
+
+class LambdaContext:
+    function_name = 'inboxdesk-inbound-test'
+    memory_limit_in_mb = 512
+    invoked_function_arn = 'arn:aws:lambda:eu-west-1:123456789012:function:inboxdesk-inbound-test'
+    aws_request_id = 'test-request'
+
+
+class Outcomes(logging.Handler):
+    """Collects the handler's `mail ingested` lines (their structured keys)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == 'mail ingested':
+            self.lines.append(
+                {k: getattr(record, k, None) for k in ('outcome', 'ticket_number', 'queue', 'ticket_id', 's3_key')}
+            )
+
+
+@pytest.fixture
+def outcomes() -> Iterator[Outcomes]:
+    from inboxdesk.observability import logger
+
+    collector = Outcomes()
+    logger.addHandler(collector)
+    yield collector
+    logger.removeHandler(collector)  # type: ignore[attr-defined]  # Powertools forwards it to logging
+
+
+@pytest.fixture
+def support(aws):
+    """The default queue `Support` (support@inboxdesk.test) and a second queue `Sales`."""
+    from inboxdesk.dal import queues
+
+    default = queues.create_queue(name='Support', colour='#2563eb', inbound_addresses=[SUPPORT], is_default=True)
+    queues.create_queue(name='Sales', colour='#16a34a', inbound_addresses=[SALES])
+    return default
+
+
+def make_mail(
+    *,
+    subject: str = 'Printer on fire',
+    sender: str = ALICE,
+    to: str = SUPPORT,
+    cc: str | None = None,
+    body: str = 'Hello,\n\nthe printer on floor 2 is on fire.\n\nAlice',
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    headers: dict[str, str] | None = None,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+    inline_image: bytes | None = None,
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg['From'] = sender
+    msg['To'] = to
+    if cc:
+        msg['Cc'] = cc
+    msg['Subject'] = subject
+    msg['Date'] = format_datetime(datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
+    msg['Message-ID'] = message_id or make_msgid(domain='customer.test')
+    if in_reply_to:
+        msg['In-Reply-To'] = in_reply_to
+    if references:
+        msg['References'] = ' '.join(references)
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    if inline_image is not None:
+        msg.add_alternative(f'<p>{body}</p><img src="cid:logo@customer.test">', subtype='html')
+        html_part: Any = msg.get_payload()[1]  # type: ignore[index]
+        html_part.add_related(inline_image, 'image', 'png', cid='<logo@customer.test>', filename='logo.png')
+    for filename, content_type, data in attachments:
+        maintype, subtype = content_type.split('/')
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg
+
+
+def store_raw(raw: bytes, key: str | None = None) -> str:
+    key = key or f'{r.RAW_MAIL_PREFIX}{uuid.uuid4().hex}'
+    boto3.client('s3').put_object(Bucket=BUCKET, Key=key, Body=raw)
+    return key
+
+
+def ses_body(key: str, recipients: Sequence[str] = (SUPPORT,), **kwargs: Any) -> dict[str, Any]:
+    return notices.ses_receipt_notice(
+        bucket=BUCKET, key=key, recipients=recipients, source='alice@customer.test', **kwargs
+    )
+
+
+def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
+    return {
+        'Records': [
+            {
+                'messageId': str(uuid.uuid4()),
+                'receiptHandle': 'handle',
+                'body': body if isinstance(body, str) else json.dumps(body),
+                'attributes': {'ApproximateReceiveCount': '1', 'SentTimestamp': '1700000000000'},
+                'messageAttributes': {},
+                'md5OfBody': '',
+                'eventSource': 'aws:sqs',
+                'eventSourceARN': 'arn:aws:sqs:eu-west-1:123456789012:inboxdesk-ingest-local',
+                'awsRegion': 'eu-west-1',
+            }
+            for body in bodies
+        ]
+    }
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    from inbound.handler import lambda_handler
+
+    return dict(lambda_handler(event, LambdaContext()))
+
+
+def deliver(mail: EmailMessage | bytes, recipients: Sequence[str] = (SUPPORT,), **kwargs: Any) -> str:
+    """Store the mail as SES would, hand its notice to the function; the raw key."""
+    raw = mail if isinstance(mail, bytes) else mail.as_bytes()
+    key = store_raw(raw)
+    response = handle(sqs_event(ses_body(key, recipients, **kwargs)))
+    assert response == {'batchItemFailures': []}
+    return key
+
+
+def all_tickets() -> list[Ticket]:
+    from inboxdesk.dal import tickets
+
+    found, _cursor = tickets.list_tickets(limit=200)
+    return found
+
+
+def only_ticket() -> Ticket:
+    [ticket] = all_tickets()
+    return ticket
+
+
+def agent_reply(ticket_id: str, message_id: str = '<reply-1@inboxdesk.test>') -> Message:
+    from inboxdesk.dal import tickets
+    from inboxdesk.models import Participant
+
+    ticket = tickets.get_ticket(ticket_id)
+    return tickets.add_outbound_message(
+        ticket_id,
+        author='agent@inboxdesk.test',
+        sender=Participant('Support', SUPPORT),
+        to=[ticket.customer],
+        subject=f'Re: [#{ticket.number}] {ticket.title}',
+        text='We are on it.',
+        message_id=message_id,
+    )
+
+
+def test_new_mail_opens_a_ticket_in_the_queue_of_its_address(support, outcomes):
+    # Given a customer's mail stored by SES for support@
+    # When the inbound function handles its notice
+    key = deliver(make_mail())
+    # Then there is ticket #1 in Support with the subject as title, the customer linked and the text stored
+    from inboxdesk.dal import customers, tickets
+
+    ticket = only_ticket()
+    assert (ticket.number, ticket.title, ticket.status, ticket.queue_id) == (1, 'Printer on fire', 'new', support.id)
+    assert ticket.customer.email == 'alice@customer.test' and ticket.customer.name == 'Alice Customer'
+    assert 'printer on floor 2 is on fire' in ticket.description
+    [message] = tickets.list_messages(ticket.id)
+    assert message.direction == 'inbound' and message.thread_rule == 'new' and message.raw_key == key
+    assert 'on fire' in message.text
+    assert customers.get_customer('alice@customer.test').ticket_count == 1
+    # And exactly one outcome line says so
+    assert outcomes.lines == [
+        {'outcome': 'created', 'ticket_number': 1, 'queue': 'Support', 'ticket_id': ticket.id, 's3_key': key}
+    ]
+
+
+def test_the_documented_ses_notice_is_understood(support, outcomes):
+    # Given the raw mail at the object key of the SNS-wrapped SES notice of the fixture
+    body = (FIXTURES / 'ses_notice.json').read_text()
+    store_raw(make_mail(message_id='<fixture-1@customer.test>').as_bytes(), key='raw/d6iitobk75ur44p8kdnnp7g2n800')
+    # When the function handles that record body as it arrives from SQS
+    response = handle(sqs_event(body))
+    # Then the mail is a ticket, and the notice's verdicts are on it
+    assert response == {'batchItemFailures': []}
+    ticket = only_ticket()
+    assert ticket.verdicts.dmarc == 'PASS' and ticket.verdicts.virus == 'PASS'
+    assert [line['outcome'] for line in outcomes.lines] == ['created']
+
+
+def test_reply_threads_by_headers_and_reopens_a_solved_ticket(support, outcomes):
+    # Given a ticket that an agent answered and then solved
+    from inboxdesk.dal import tickets
+
+    deliver(make_mail())
+    ticket = only_ticket()
+    reply = agent_reply(ticket.id)
+    ticket = tickets.update_ticket(
+        ticket.id, {'status': 'solved'}, expected_version=tickets.get_ticket(ticket.id).version
+    )
+    # When the customer answers the agent's mail (In-Reply-To our Message-ID), with a new subject
+    deliver(
+        make_mail(subject='still burning', in_reply_to=f'<{reply.message_id}>', references=[f'<{reply.message_id}>'])
+    )
+    # Then the answer is on the same ticket, threaded by headers, and the ticket is open again
+    [same] = all_tickets()
+    assert same.id == ticket.id and same.status == 'open' and same.message_count == 3
+    messages = tickets.list_messages(ticket.id)
+    assert [m.direction for m in messages] == ['inbound', 'outbound', 'inbound']
+    assert messages[-1].thread_rule == 'headers'
+    assert outcomes.lines[-1]['outcome'] == 'appended' and outcomes.lines[-1]['ticket_number'] == 1
+
+
+def test_subject_tag_threads_only_for_a_participant(support, outcomes):
+    # Given ticket #1 from Alice with Bob in CC
+    from inboxdesk.dal import tickets
+
+    deliver(make_mail(cc='Bob Colleague <bob@customer.test>'))
+    ticket = only_ticket()
+    assert [p.email for p in ticket.participants] == ['bob@customer.test']
+    # When Bob writes with the tag in the subject but no threading headers
+    deliver(make_mail(sender='Bob Colleague <bob@customer.test>', subject='Re: [#1] Printer on fire'))
+    # Then it joins ticket #1 by the subject tag
+    assert len(all_tickets()) == 1
+    assert tickets.list_messages(ticket.id)[-1].thread_rule == 'subject-tag'
+    # When a stranger uses the same tag
+    deliver(make_mail(sender='Mallory <mallory@elsewhere.test>', subject='Re: [#1] Printer on fire'))
+    # Then that mail opens ticket #2 instead
+    assert sorted(t.number for t in all_tickets()) == [1, 2]
+    assert [line['outcome'] for line in outcomes.lines] == ['created', 'appended', 'created']
+
+
+def test_subject_tag_is_ignored_when_dmarc_failed(support):
+    # Given ticket #1 from Alice
+    deliver(make_mail())
+    # When a mail claiming to be Alice, with the tag, fails DMARC
+    deliver(make_mail(subject='Re: [#1] Printer on fire'), verdicts={'dmarc': 'FAIL'})
+    # Then it is not trusted to join #1: a new ticket
+    assert sorted(t.number for t in all_tickets()) == [1, 2]
+
+
+def test_concurrent_redelivery_makes_one_ticket(support, outcomes):
+    # Given one stored mail and its notice delivered to four concurrent invocations (at-least-once delivery)
+    key = store_raw(make_mail().as_bytes())
+    body = ses_body(key)
+    barrier = threading.Barrier(4)
+    responses: list[dict[str, Any]] = []
+
+    def invoke() -> None:
+        barrier.wait()
+        responses.append(handle(sqs_event(body)))
+
+    # When they run at the same time, and once more a day later
+    workers = [threading.Thread(target=invoke) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    handle(sqs_event(body))
+    # Then there is one ticket with one message; every other delivery was a duplicate
+    from inboxdesk.dal import tickets
+
+    assert all(response == {'batchItemFailures': []} for response in responses)
+    ticket = only_ticket()
+    assert len(tickets.list_messages(ticket.id)) == 1
+    assert sorted(line['outcome'] for line in outcomes.lines) == ['created'] + ['duplicate'] * 4
+
+
+def test_same_mail_through_two_notices_is_one_message(support, outcomes):
+    # Given the same mail stored twice (two SES receipts of one Message-ID, e.g. forwarded twice)
+    mail = make_mail(message_id='<same@customer.test>')
+    deliver(mail)
+    # When the second copy arrives under another key and SES id
+    deliver(mail)
+    # Then it is recognised by its Message-ID in the queue
+    assert only_ticket().message_count == 1
+    assert [line['outcome'] for line in outcomes.lines] == ['created', 'duplicate']
+
+
+def test_bounce_marks_the_outgoing_message_failed(support, outcomes):
+    # Given a ticket with an agent's reply that bounced
+    from inboxdesk.dal import tickets
+
+    deliver(make_mail())
+    ticket = only_ticket()
+    reply = agent_reply(ticket.id, '<reply-bounce@inboxdesk.test>')
+    bounce = _dsn(original_message_id='<reply-bounce@inboxdesk.test>', recipient='alice@customer.test')
+    # When the mailer-daemon's report arrives
+    deliver(bounce)
+    # Then no ticket is opened, the reply is marked failed with the reason, and the report sits on the ticket
+    assert len(all_tickets()) == 1
+    stored = tickets.get_message(ticket.id, reply.id)
+    assert stored.delivery_status == 'failed' and 'alice@customer.test' in (stored.delivery_reason or '')
+    last = tickets.list_messages(ticket.id)[-1]
+    assert last.flags.bounce and last.thread_rule == 'bounce'
+    assert outcomes.lines[-1]['outcome'] == 'bounce_linked'
+
+
+def _dsn(*, original_message_id: str, recipient: str) -> bytes:
+    return (
+        'From: Mail Delivery System <MAILER-DAEMON@mx.customer.test>\r\n'
+        f'To: {SUPPORT}\r\n'
+        'Subject: Undelivered Mail Returned to Sender\r\n'
+        'Date: Fri, 27 Nov 2026 08:05:00 +0000\r\n'
+        'Message-ID: <dsn-1@mx.customer.test>\r\n'
+        'Auto-Submitted: auto-replied\r\n'
+        'MIME-Version: 1.0\r\n'
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        '--B\r\nContent-Type: text/plain\r\n\r\nI could not deliver your message.\r\n'
+        '--B\r\nContent-Type: message/delivery-status\r\n\r\n'
+        'Reporting-MTA: dns; mx.customer.test\r\n\r\n'
+        f'Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n'
+        'Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n'
+        '--B\r\nContent-Type: text/rfc822-headers\r\n\r\n'
+        f'From: {SUPPORT}\r\nTo: {recipient}\r\nSubject: Re: [#1] Printer on fire\r\n'
+        f'Message-ID: {original_message_id}\r\n'
+        '--B--\r\n'
+    ).encode()
+
+
+def test_auto_reply_and_out_of_office_are_stored_but_flagged(support):
+    # Given a solved ticket answered by an agent
+    from inboxdesk.dal import tickets
+
+    deliver(make_mail())
+    ticket = only_ticket()
+    reply = agent_reply(ticket.id, '<reply-ooo@inboxdesk.test>')
+    tickets.update_ticket(ticket.id, {'status': 'solved'}, expected_version=tickets.get_ticket(ticket.id).version)
+    # When an out-of-office answer and an RFC 3834 auto-reply arrive for the reply
+    deliver(
+        make_mail(
+            subject='Out of Office: Re: [#1] Printer on fire',
+            body='I am out of the office until Monday.',
+            in_reply_to=f'<{reply.message_id}>',
+            headers={'Auto-Submitted': 'auto-replied', 'X-Autoreply': 'yes'},
+        )
+    )
+    deliver(
+        make_mail(
+            subject='Automatic reply', in_reply_to=f'<{reply.message_id}>', headers={'Auto-Submitted': 'auto-replied'}
+        )
+    )
+    # Then both are on the ticket, flagged automatic, and the ticket stays solved
+    messages = tickets.list_messages(ticket.id)
+    assert len(messages) == 4
+    assert all(m.flags.automatic for m in messages[2:])
+    assert messages[2].flags.out_of_office
+    assert tickets.get_ticket(ticket.id).status == 'solved'
+
+
+def test_mail_from_our_own_address_or_with_our_loop_header_is_dropped(support, outcomes):
+    # Given mail from our own inbound address, and mail carrying our loop header
+    own = make_mail(sender=f'Support <{SUPPORT}>')
+    looped = make_mail(headers={r.LOOP_HEADER: 'ticket-1'})
+    # When both arrive
+    keys = [deliver(own), deliver(looped)]
+    # Then no ticket exists, the raw mail is still in S3, and both outcomes are logged
+    assert all_tickets() == []
+    for key in keys:
+        assert boto3.client('s3').head_object(Bucket=BUCKET, Key=key)
+    assert [line['outcome'] for line in outcomes.lines] == ['loop_dropped', 'loop_dropped']
+
+
+def test_routing_by_envelope_recipient_then_headers_then_default(support, outcomes):
+    # Given queues Support (default) and Sales
+    # When SES accepted a mail for sales@ that shows only an unknown address in To
+    deliver(make_mail(to='everyone@customer.test', subject='envelope'), recipients=[SALES])
+    # And a polled mail (no envelope) was delivered to a plus-tagged, upper-case Sales address
+    key = store_raw(
+        make_mail(
+            to='x@customer.test', subject='header', headers={'Delivered-To': 'Sales+eu@InboxDesk.test'}
+        ).as_bytes()
+    )
+    assert handle(sqs_event(notices.mailbox_job(bucket=BUCKET, key=key, mailbox_id='mbx-1'))) == {
+        'batchItemFailures': []
+    }
+    # And a mail for no known address arrived
+    deliver(make_mail(to='nobody@customer.test', subject='nowhere'), recipients=['nobody@customer.test'])
+    # Then the first two are in Sales and the last in the default queue
+    by_title = {t.title: t for t in all_tickets()}
+    from inboxdesk.dal import queues
+
+    sales = next(q for q in queues.list_queues() if q.name == 'Sales')
+    assert by_title['envelope'].queue_id == sales.id
+    assert by_title['header'].queue_id == sales.id
+    assert by_title['nowhere'].queue_id == support.id
+    assert [line['queue'] for line in outcomes.lines] == ['Sales', 'Sales', 'Support']
+
+
+def test_attachments_and_inline_images_are_kept_in_s3(support):
+    # Given a mail with a PDF attachment and an inline (cid:) image
+    pdf = b'%PDF-1.4 fake pdf bytes' * 50
+    png = b'\x89PNG\r\n\x1a\n' + b'\x00' * 64
+    deliver(make_mail(attachments=[('report.pdf', 'application/pdf', pdf)], inline_image=png))
+    # When we read the stored message
+    from inboxdesk.dal import tickets
+
+    ticket = only_ticket()
+    [message] = tickets.list_messages(ticket.id)
+    by_name = {a.filename: a for a in message.attachments}
+    # Then both are in S3 under the ticket, byte for byte, with their metadata
+    s3 = boto3.client('s3')
+    assert set(by_name) == {'report.pdf', 'logo.png'}
+    for attachment, data in ((by_name['report.pdf'], pdf), (by_name['logo.png'], png)):
+        assert attachment.s3_key and attachment.s3_key.startswith(f'attachments/{ticket.id}/')
+        assert s3.get_object(Bucket=BUCKET, Key=attachment.s3_key)['Body'].read() == data
+    assert by_name['logo.png'].inline and by_name['logo.png'].content_id == 'logo@customer.test'
+    assert not by_name['report.pdf'].inline and by_name['report.pdf'].size == len(pdf)
+
+
+def test_virus_fail_is_spam_with_attachments_withheld(support):
+    # Given a mail with an attachment that SES's virus scan failed
+    deliver(
+        make_mail(attachments=[('invoice.exe', 'application/octet-stream', b'MZ' * 100)]), verdicts={'virus': 'FAIL'}
+    )
+    # When it is ingested
+    from inboxdesk.dal import tickets
+
+    ticket = only_ticket()
+    [message] = tickets.list_messages(ticket.id)
+    # Then the ticket is spam and the attachment is listed but not stored
+    assert ticket.status == 'spam' and ticket.verdicts.virus == 'FAIL'
+    assert message.attachments_withheld and [a.s3_key for a in message.attachments] == [None]
+    listed = boto3.client('s3').list_objects_v2(Bucket=BUCKET, Prefix=f'attachments/{ticket.id}/')
+    assert listed.get('KeyCount', 0) == 0
+
+
+def test_large_body_lives_in_s3_and_reads_back_whole(support):
+    # Given a mail whose text is far over the inline limit
+    body = 'All the logs follow.\n' + ('line of log output 0123456789\n' * 2000)
+    deliver(make_mail(body=body))
+    # When the conversation is read
+    from inboxdesk.dal import tickets
+
+    ticket = only_ticket()
+    [message] = tickets.list_messages(ticket.id)
+    # Then the full text comes back, and the description is a short beginning of it
+    assert message.text.strip() == body.strip()
+    assert len(ticket.description) <= 1001 and ticket.description.startswith('All the logs follow.')
+
+
+def test_unreadable_mail_is_still_a_ticket_with_the_raw_mail_attached(support, outcomes):
+    # Given bytes that are not MIME at all (an Outlook .msg compound file)
+    raw = b'\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1' + b'\x00' * 512
+    # When they arrive as a mail
+    key = deliver(raw)
+    # Then a ticket exists whose message carries the raw mail as its attachment
+    from inboxdesk.dal import tickets
+
+    ticket = only_ticket()
+    [message] = tickets.list_messages(ticket.id)
+    assert message.flags.unreadable
+    assert [(a.filename, a.s3_key) for a in message.attachments] == [('original.eml', key)]
+    assert ticket.title == '(no subject)'
+    assert outcomes.lines[0]['outcome'] == 'created'
+
+
+def test_s3_test_event_is_skipped(support, outcomes):
+    # Given S3's test event on the queue
+    body = (FIXTURES / 's3_test_event.json').read_text()
+    # When the function handles it
+    response = handle(sqs_event(body))
+    # Then nothing fails, nothing is created, and the skip is logged
+    assert response == {'batchItemFailures': []}
+    assert all_tickets() == []
+    assert [line['outcome'] for line in outcomes.lines] == ['skipped']
+
+
+def test_mixed_batch_reports_exactly_the_poison_record(support):
+    # Given a batch: a good mail, a notice whose raw mail is not in S3, a record that is no notice, a good mail
+    good_1 = ses_body(store_raw(make_mail(subject='one').as_bytes()))
+    missing = ses_body('raw/does-not-exist')
+    garbage = 'this is not json'
+    good_2 = ses_body(store_raw(make_mail(subject='two').as_bytes()))
+    event = sqs_event(good_1, missing, garbage, good_2)
+    # When the function handles the batch
+    response = handle(event)
+    # Then exactly the two bad records are reported, and both good mails are tickets
+    ids = [record['messageId'] for record in event['Records']]
+    assert response == {'batchItemFailures': [{'itemIdentifier': ids[1]}, {'itemIdentifier': ids[2]}]}
+    assert sorted(t.title for t in all_tickets()) == ['one', 'two']
