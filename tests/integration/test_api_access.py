@@ -2,6 +2,7 @@
 
 import json
 import re
+from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
@@ -32,7 +33,7 @@ def test_every_route_declares_who_may_call_it():
 def test_authorisation_matrix(aws, method, path):
     route = next(r for r in routes(app) if (r.method, r.path) == (method, path))
     needed = required_role(route)
-    body = {} if method in ('POST', 'PUT', 'PATCH') else None
+    body: dict[str, Any] | None = {} if method in ('POST', 'PUT', 'PATCH') else None
     for role, claims in ROLES.items():
         # Given a caller of each kind, When it calls the route
         status, headers, _ = call(method, _concrete(path), claims=claims, body=body)
