@@ -149,7 +149,13 @@ def _cyrillic_fit(text: str) -> float | None:
 
 
 def guess_single_byte(data: bytes) -> str:
-    """Decode 8-bit text whose charset is unknown.
+    """Decode 8-bit text whose charset is unknown (see `guess_single_byte_codec`)."""
+    codec = guess_single_byte_codec(data)
+    return data.decode(codec, errors='replace' if codec in ('koi8-r', 'cp1251') else 'inboxdesk-cp1252')
+
+
+def guess_single_byte_codec(data: bytes) -> str:
+    """The single-byte charset 8-bit text of unknown charset most likely uses.
 
     KOI8-R or windows-1251 when the result reads as Russian words (KOI8-R puts lower case at
     0xC0-0xDF, windows-1251 at 0xE0-0xFF, so the one with more lower case wins); otherwise the
@@ -161,12 +167,10 @@ def guess_single_byte(data: bytes) -> str:
         if fit is not None and fit > best_fit + 0.01:
             best_cyrillic, best_fit = codec, fit
     if best_cyrillic:
-        return data.decode(best_cyrillic, errors='replace')
+        return best_cyrillic
     best_codec, best_score = 'cp1252', _letter_score(sample.decode('cp1252', errors='inboxdesk-cp1252'))
     latin2 = _letter_score(sample.decode('iso-8859-2', errors='replace'))
-    if latin2 > best_score + 0.5:
-        best_codec = 'iso-8859-2'
-    return data.decode(best_codec, errors='inboxdesk-cp1252')
+    return 'iso-8859-2' if latin2 > best_score + 0.5 else best_codec
 
 
 _SINGLE_BYTE_FAMILY = re.compile(r'^(cp125\d|iso8859-\d+|iso-8859-\d+|latin-?\d|koi8-[ru]|mac-roman|cp874|ascii)$')

@@ -19,7 +19,8 @@ _FIELD = re.compile(rb'^([!-9;-~]+)[ \t]*:', re.ASCII)
 _ENCODED_WORD = re.compile(r'=\?([^?\s]+)\?([qQbB])\?([^?]*)\?=')
 _MSGID = re.compile(r'<([^<>\s]+)>')
 _BARE_MSGID = re.compile(r'^[^\s<>()@,;]+@[^\s<>()@,;]+$')
-_WSP = re.compile(r'[ \t]*(?:\r\n|\r|\n)[ \t]+|[ \t\r\n]+')
+_FOLD = re.compile(r'(?:\r\n|\r|\n)[ \t]+|[\r\n]+')
+_WSP = re.compile(r'[ \t\r\n]+')
 
 
 def split_header_block(raw: bytes) -> tuple[bytes, int]:
@@ -111,7 +112,12 @@ def _decode_word_bytes(data: bytes, charset: str, hints: list[str]) -> str:
 
 
 def unfold(value: str) -> str:
-    """Folded whitespace (CRLF + WSP) and runs of blanks to one space, trimmed."""
+    """Folds (CRLF + WSP) to one space, stray line breaks to a space, trimmed."""
+    return _FOLD.sub(' ', value).strip()
+
+
+def squeeze(value: str) -> str:
+    """Every run of whitespace to one space, trimmed (names, ids, parameters)."""
     return _WSP.sub(' ', value).strip()
 
 
@@ -215,7 +221,7 @@ def _unquote_name(name: str) -> str:
     if '"' in name:
         name = re.sub(r'"((?:[^"\\]|\\.)*)"', lambda m: re.sub(r'\\(.)', r'\1', m.group(1)), name)
         name = name.replace('"', '') if name.count('"') == 1 else name
-    return unfold(name).strip()
+    return squeeze(name)
 
 
 def _parse_mailbox(item: str, hints: list[str]) -> Address | None:
@@ -253,7 +259,7 @@ def _parse_mailbox(item: str, hints: list[str]) -> Address | None:
         address = address[7:]
     if '=?' in address:
         address = decode_words(address, hints)
-    name = unfold(decode_words(_unquote_name(name), hints))
+    name = squeeze(decode_words(_unquote_name(name), hints))
     if not name and not address:
         return None
     return Address(name=name, address=address.replace(' ', ''))

@@ -85,8 +85,11 @@ def split_uuencoded(text: str) -> tuple[str, list[tuple[str, bytes]]]:
             continue
         data = b''.join(_uu_line(ln) for ln in lines)
         files.append((begin.group(2).strip().strip('"'), data))
-        pieces.append(text[pos : begin.start()])
+        before = text[pos : begin.start()]
+        pieces.append(before.rstrip('\r\n') + '\n\n' if before.strip() else '')
         pos = end.end()
+        while pos < len(text) and text[pos] in '\r\n':
+            pos += 1
     if not files:
         return text, []
     pieces.append(text[pos:])

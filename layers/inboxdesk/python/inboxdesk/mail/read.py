@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 from inboxdesk.mail import html as html_mod
 from inboxdesk.mail.blobs import Blobs, cut_large_bodies
-from inboxdesk.mail.charsets import decode_bytes, html_meta_charset
+from inboxdesk.mail.charsets import decode_bytes, guess_single_byte_codec, html_meta_charset
 from inboxdesk.mail.headers import (
     decode_header_value,
     decode_words,
@@ -163,6 +163,10 @@ def _read(raw: bytes) -> ParsedEmail:
     assert isinstance(msg, EmailMessage)
     top = [(name.lower(), _raw_bytes(value)) for name, value in msg.raw_items()]
     hints = _declared_charsets(msg, top)
+    eight_bit = b' '.join(value for _, value in top if not value.isascii())
+    if eight_bit and not _is_utf8(eight_bit):
+        # One client wrote every raw header: guess their charset from all of them together.
+        hints.append(guess_single_byte_codec(eight_bit))
 
     def first(name: str) -> bytes | None:
         for key, value in top:
@@ -199,7 +203,7 @@ def _read(raw: bytes) -> ParsedEmail:
                 content=payload,
             )
         )
-    clean_html = html_mod.sanitize(html) if html else ''
+    clean_html = html_mod.sanitize(html).strip() if html else ''
     if not text.strip() and html:
         text = html_mod.to_text(html)
     text = _tidy_text(text)
@@ -231,6 +235,14 @@ def _read(raw: bytes) -> ParsedEmail:
         defects=tuple(defects),
         size=len(raw),
     )
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode('utf-8')
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _classify(msg: EmailMessage, from_address: str, subject: str, defects: list[str]) -> Classification:
@@ -509,7 +521,7 @@ def _add_message_leaf(part: Message, info: _Part, walk: _Walk) -> None:
         data = _payload_bytes(part, info, walk)
     name = _filename(info)
     if not name and info.content_type == 'message/rfc822':
-        safe = _UNSAFE_FILENAME.sub(' ', inner_subject).strip(' .')[:120].strip()
+        safe = re.sub(r'\s+', ' ', _UNSAFE_FILENAME.sub(' ', inner_subject)).strip(' .')[:120].strip()
         name = f'{safe}.eml' if safe else 'message.eml'
     walk.leaves.append((name, info.content_type, data, info.content_id, info.content_location))
 
