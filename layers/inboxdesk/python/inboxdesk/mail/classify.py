@@ -408,7 +408,7 @@ def _returned_message_id(tree: _Tree, own_id: str | None) -> str | None:
                 for name, value in child.raw_items() if hasattr(child, 'raw_items') else child.items():
                     if str(name).lower() == 'message-id':
                         found = dsn.normalise_message_id(str(value))
-                        if found and found != own_id:
+                        if found:
                             return found
             except Exception:
                 continue
