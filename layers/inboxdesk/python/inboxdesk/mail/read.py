@@ -43,6 +43,8 @@ _CID_REF = re.compile(r"""cid:([^"'\s)>;]+)""", re.IGNORECASE)
 _SRC_REF = re.compile(r"""(?:src|href|background)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _BODY_TYPES = ('text/plain', 'text/html')
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+MAX_DEPTH = 40  # nesting deeper than this is read as opaque parts
 # Re-serialising an attached message keeps its header lines as they came.
 _AS_IS = policy.default.clone(max_line_length=0, refold_source='none')
 
@@ -68,6 +70,7 @@ class _Part:
 class _Walk:
     hints: list[str]
     blobs: Blobs = field(default_factory=Blobs)
+    depth: int = 0
     defects: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     htmls: list[str] = field(default_factory=list)
@@ -127,7 +130,7 @@ def _prepare(raw: bytes, defects: list[str]) -> bytes | None:
     if raw.startswith(OLE2_MAGIC):
         defects.append('not-mime: ole2 compound file (outlook .msg)')
         return None
-    data = raw
+    data = raw[3:] if raw.startswith(b'\xef\xbb\xbf') else raw  # a UTF-8 byte order mark from an editor
     if data.startswith(b'From '):
         end = len(data)
         for sep in (b'\n', b'\r'):
@@ -139,7 +142,7 @@ def _prepare(raw: bytes, defects: list[str]) -> bytes | None:
         if following:
             data = data[: following.start() + 1]
             defects.append('mbox: several messages, read the first')
-    elif data[:1] in (b'\r', b'\n'):
+    if data[:1] in (b'\r', b'\n'):
         stripped = data.lstrip(b'\r\n')
         if _HEADER_LINE.match(stripped):
             data = stripped
@@ -375,11 +378,15 @@ def _text_of(part: Message, info: _Part, walk: _Walk, html: bool) -> str:
 
 
 def _filename(info: _Part) -> str:
+    """The part's own file name (Content-Disposition filename first, then Content-Type name),
+    without any directory a sender's client put in front of it and without control characters."""
     for source in (info.disp_params, info.params):
         for key in ('filename', 'name'):
             value = source.get(key)
             if value and value.strip():
-                return value.strip()
+                name = _CONTROL.sub('', value).replace('\\', '/').rsplit('/', 1)[-1].strip()
+                if name and name not in ('.', '..'):
+                    return name
     return ''
 
 
@@ -393,18 +400,25 @@ def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
     ctype = info.content_type
     payload = part.get_payload()
     if part.is_multipart() and isinstance(payload, list):
-        if ctype == 'message/rfc822' or ctype.startswith('message/'):
+        if ctype.startswith('message/'):
             _add_message_leaf(part, info, walk)
+            return
+        if walk.depth >= MAX_DEPTH:
+            walk.defects.append('nesting too deep: inner parts skipped')
             return
         children = [p for p in payload if isinstance(p, Message)]
         children.extend(_epilogue_parts(part, walk))
-        if ctype == 'multipart/alternative':
-            _walk_alternative(children, walk)
-        elif ctype == 'multipart/related':
-            _walk_related(part, children, info, walk)
-        else:
-            for child in children:
-                _walk(child, walk)
+        walk.depth += 1
+        try:
+            if ctype == 'multipart/alternative':
+                _walk_alternative(children, walk)
+            elif ctype == 'multipart/related':
+                _walk_related(part, children, info, walk)
+            else:
+                for child in children:
+                    _walk(child, walk)
+        finally:
+            walk.depth -= 1
         return
     if ctype.startswith('multipart/'):
         # A multipart whose boundary never appeared: its content is one opaque part.
@@ -412,7 +426,8 @@ def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
         if data.strip():
             walk.leaves.append((_filename(info), 'application/octet-stream', data, info.content_id, None))
         return
-    if _is_body_leaf(info):
+    if _is_body_leaf(info) or (top_level and ctype in _BODY_TYPES and info.disposition != 'attachment'):
+        # A single-part text mail is read in place even when its sender gave it a file name.
         text = _text_of(part, info, walk, html=ctype == 'text/html')
         (walk.htmls if ctype == 'text/html' else walk.texts).append(text)
         return
@@ -424,7 +439,7 @@ def _walk_alternative(children: list[Message], walk: _Walk) -> None:
     alternative (a calendar, an AMP or enriched version) is listed as an attachment."""
     results = []
     for child in children:
-        sub = _Walk(hints=walk.hints, blobs=walk.blobs)
+        sub = _Walk(hints=walk.hints, blobs=walk.blobs, depth=walk.depth)
         _walk(child, sub)
         results.append(sub)
     html_index = max((i for i, r in enumerate(results) if r.htmls), default=None)
