@@ -122,3 +122,33 @@ def expand_tnef(data: bytes) -> list[tuple[str, bytes]]:
         payload = getattr(attachment, 'data', b'') or b''
         files.append((name, bytes(payload)))
     return files
+
+
+def unflow(text: str, delsp: bool = False) -> str:
+    """Join the soft line breaks of format=flowed text (RFC 3676): a line ending in a space
+    continues on the next line of the same quote depth. Space-stuffing is removed."""
+    if not text:
+        return text
+    out: list[str] = []
+    current: str | None = None
+    current_depth = -1
+    for raw_line in text.replace('\r\n', '\n').split('\n'):
+        stripped = raw_line.lstrip('>')
+        depth = len(raw_line) - len(stripped)
+        if stripped.startswith(' '):
+            stripped = stripped[1:]  # space-stuffing (or the space after the quote marks)
+        flowed = stripped.endswith(' ') and stripped != '-- '
+        if delsp and flowed:
+            stripped = stripped[:-1]
+        if current is not None and depth == current_depth:
+            current += stripped
+        else:
+            if current is not None:
+                out.append('>' * current_depth + (' ' if current_depth else '') + current)
+            current, current_depth = stripped, depth
+        if not flowed:
+            out.append('>' * current_depth + (' ' if current_depth and current else '') + current)
+            current, current_depth = None, -1
+    if current is not None:
+        out.append('>' * current_depth + (' ' if current_depth else '') + current)
+    return '\n'.join(out)

@@ -33,7 +33,7 @@ from inboxdesk.mail.headers import (
 )
 from inboxdesk.mail.model import Address, Attachment, Classification, ParsedEmail
 from inboxdesk.mail.params import parse_params
-from inboxdesk.mail.payloads import expand_tnef, extension_for, split_uuencoded
+from inboxdesk.mail.payloads import expand_tnef, extension_for, split_uuencoded, unflow
 
 OLE2_MAGIC = b'\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1'
 GENERATED_DOMAIN = 'inboxdesk.generated'
@@ -372,8 +372,8 @@ def _text_of(part: Message, info: _Part, walk: _Walk, html: bool) -> str:
     if html and not declared:
         declared = html_meta_charset(data) or None
     text = decode_bytes(data, declared, walk.hints)
-    if html and declared is None and '<meta' in text[:4096].lower():
-        pass
+    if not html and info.params.get('format', '').lower() == 'flowed':
+        text = unflow(text, delsp=info.params.get('delsp', '').lower() == 'yes')
     return text
 
 
