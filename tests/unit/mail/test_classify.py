@@ -211,6 +211,23 @@ def test_bounce_subject_from_a_person_is_not_a_bounce() -> None:
     assert not classify_raw(raw).is_bounce
 
 
+def test_parcel_service_delivery_notice_is_not_a_bounce() -> None:
+    # Given a machine-sent notice about a parcel, with a delivery-failure subject
+    raw = (
+        b'From: Parcel Service <noreply@parcels.example>\nTo: support@inboxdesk.example\n'
+        b'Return-Path: <bounces+123@parcels.example>\nAuto-Submitted: auto-generated\n'
+        b'Subject: Delivery failure: we could not deliver your parcel 4711\n\n'
+        b'Our courier could not deliver your parcel. The delivery was not possible: recipient unknown.\n'
+    )
+
+    # When it is classified
+    result = classify_raw(raw)
+
+    # Then it is automatic mail, but not a bounce of a mail we sent
+    assert result.is_auto_reply
+    assert not result.is_bounce
+
+
 def test_null_return_path_alone_is_not_a_bounce() -> None:
     # Given an ordinary mail that arrived with a null reverse path (some autoresponders send these)
     result = classify_raw(mail('Return-Path: <>\n'))

@@ -435,7 +435,8 @@ def _bounce(
     role = _sender_role(headers, from_address)
     subject_is_reply = bool(pat.REPLY_PREFIX_RE.match(subject))
     header_score = role
-    header_score += 1 if _null_return_path(headers) else 0
+    null_return_path = _null_return_path(headers)
+    header_score += 1 if null_return_path else 0
     header_score += 1 if headers.token('auto-submitted') not in ('', 'no') else 0
     header_score += 2 if not subject_is_reply and pat.BOUNCE_SUBJECT_RE.match(subject) else 0
     header_score += 1 if tree.returned or tree.returned_headers else 0
@@ -463,6 +464,11 @@ def _bounce(
     statuses, dsn_original_id = _dsn_statuses(tree)
     text_statuses = [] if statuses else _text_dsn_statuses(texts)
     if not decisive and ses is None:
+        # A report comes from a mail system: a daemon or postmaster sender, a null reverse path,
+        # the returned original, or report fields. A subject alone (a parcel service's "Delivery
+        # failure" notice) never makes a bounce.
+        if not (role or null_return_path or tree.returned or tree.returned_headers or text_statuses):
+            return _Bounce()
         score = header_score + _body_evidence(texts) + (3 if text_statuses else 0)
         score -= 3 if vacation else 0
         score -= 3 if subject_is_reply and role < 2 and not text_statuses else 0

@@ -70,7 +70,7 @@ AUTO_REPLY_SUBJECT_RE = re.compile(
 BOUNCE_SUBJECT_RE = re.compile(
     _LEAD + r'(?:'
     r'undeliver(?:ed|able)|non[ -]?deliver(?:y|able|ed)|not delivered|delivery (?:status )?notification'
-    r'|delivery (?:has )?failed|delivery failure|delivery problem|delivery report|delivery status'
+    r'|delivery (?:has )?failed|delivery failure|delivery report\s*$|delivery status(?: report)?\s*[:.]?\s*$'
     r'|mail delivery (?:failed|failure|problem|error|system|subsystem)|message delivery (?:has )?failed'
     r'|(?:e-?mail|message) delivery failure|returned mail|returned to sender|mail returned'
     r'|failure notice|failed delivery|delivery notification|notice: mail delivery status'
