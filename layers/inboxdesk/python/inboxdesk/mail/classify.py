@@ -15,12 +15,16 @@ The rules, in the order they decide:
 - **is_bounce**: a delivery report. Decisive: a message/delivery-status part in the top-level
   tree (RFC 3464, also when report-type is missing or wrong), X-Failed-Recipients,
   X-MS-Exchange-Message-Is-Ndr, or an Amazon SES Bounce/Delivery/DeliveryDelay notification in
-  the body. Otherwise evidence is weighed: the sender is MAILER-DAEMON (3) or postmaster (2),
-  a null or MAILER-DAEMON Return-Path (1), Auto-Submitted (1), a bounce subject (2), MTA report
-  wording in the body outside quoted lines (up to 3), a returned original attached (1); a vacation
-  marker (-3) and, from anyone but a daemon, a reply/forward subject prefix (-3) count against. A
-  score of 3 is a bounce. So a null Return-Path alone (Exchange sends out-of-office replies with
-  one) or a bounce subject alone (a person asking about a bounce) is not enough.
+  the body of a mail from amazonaws.com / amazonses.com (an SNS e-mail subscription).
+  Otherwise the mail must come from a mail system (a MAILER-DAEMON, postmaster or list-robot
+  sender, a null Return-Path, a returned original, or report fields in the text) and
+  evidence is weighed: the sender is MAILER-DAEMON (3), postmaster (2) or a list robot (1), a null
+  or MAILER-DAEMON Return-Path (1), Auto-Submitted (1), a bounce subject (2), MTA report wording in
+  the body outside quoted lines (up to 3), report fields in the text (3), a returned original
+  attached (1); a vacation marker (-3) and, unless the sender is a daemon or postmaster, a
+  reply/forward subject prefix (-3) count against. A score of 3 is a bounce. So a null Return-Path
+  alone (Exchange sends out-of-office replies with one), a bounce subject alone (a person asking
+  about a bounce, a parcel service's "Delivery failure") or body wording alone is not enough.
   Never a bounce: ARF feedback reports (report-type=feedback-report or a message/feedback-report
   part), read receipts (message/disposition-notification) and SES Complaint notifications.
   Delays: a delay report (Action: delayed, "Delivery Status Notification (Delay)", Exim's
@@ -33,9 +37,11 @@ The rules, in the order they decide:
   a `Message-ID:` line in the text (pasted originals of non-standard bounces), else the SES
   notification's message.
 - **failed_recipients**: from the delivery-status blocks with Action failed (Final-Recipient,
-  then Original-Recipient when it differs), else X-Failed-Recipients, else addresses the report
-  prose names (address-only lines and labelled addresses before the returned message; never the
-  bounce's own sender or recipient, role addresses, the original's sender, or quoted lines).
+  then Original-Recipient when it differs), else X-Failed-Recipients, else the bounced
+  recipients of an SES notification, else addresses the report prose names before the returned
+  message (lines under a "following addresses failed" heading, an address a failure phrase names,
+  lines that start with the address and its reason); never the bounce's own sender or recipients,
+  daemon addresses, or the returned original's sender. A delay or success report lists none.
 - **is_out_of_office**: a vacation subject (Exchange/Outlook "Automatic reply:" in its
   languages, "Out of Office", "Abwesenheitsnotiz", "Réponse automatique", Apple "Auto reply"...),
   X-Auto-Response-Suppress together with Exchange's X-MS-Exchange-Inbox-Rules-Loop, vendor
