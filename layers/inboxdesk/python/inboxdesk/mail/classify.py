@@ -13,7 +13,8 @@ The rules, in the order they decide:
   (other than `None`); Precedence / X-Precedence bulk, junk, list or auto_reply; X-Loop; an
   auto-reply or out-of-office subject. Out-of-office implies it.
 - **is_bounce**: a delivery report. Decisive: a message/delivery-status part in the top-level
-  tree (RFC 3464, also when report-type is missing or wrong), X-Failed-Recipients,
+  tree (RFC 3464, also when report-type is missing or wrong), a top-level multipart/report with
+  report-type=delivery-status, X-Failed-Recipients,
   X-MS-Exchange-Message-Is-Ndr, or an Amazon SES Bounce/Delivery/DeliveryDelay notification in
   the body of a mail from amazonaws.com / amazonses.com (an SNS e-mail subscription).
   Otherwise the mail must come from a mail system (a MAILER-DAEMON, postmaster or list-robot
