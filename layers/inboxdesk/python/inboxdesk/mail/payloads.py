@@ -96,8 +96,11 @@ def split_uuencoded(text: str) -> tuple[str, list[tuple[str, bytes]]]:
     return ''.join(pieces), files
 
 
+_UU_LINE = re.compile(r'^[ -`]{1,90}$')
+
+
 def _looks_uu(line: str) -> bool:
-    return all(' ' <= ch <= '`' for ch in line) and len(line) <= 90
+    return _UU_LINE.match(line) is not None
 
 
 def expand_tnef(data: bytes) -> list[tuple[str, bytes]]:

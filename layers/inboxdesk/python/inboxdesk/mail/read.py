@@ -43,6 +43,7 @@ _CID_REF = re.compile(r"""cid:([^"'\s)>;]+)""", re.IGNORECASE)
 _SRC_REF = re.compile(r"""(?:src|href|background)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _BODY_TYPES = ('text/plain', 'text/html')
+_CONTENT_TYPE = re.compile(r'^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$')
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 MAX_DEPTH = 40  # nesting deeper than this is read as opaque parts
 # Re-serialising an attached message keeps its header lines as they came.
@@ -322,12 +323,16 @@ def _part_headers(part: Message, hints: list[str]) -> _Part:
             location = unfold(str(value)).strip() or None
         elif key == 'content-transfer-encoding' and not cte:
             cte = unfold(str(value)).strip().strip('"').lower()
-    _, params = parse_params(ctype_raw, hints)
+    main, params = parse_params(ctype_raw, hints)
     disposition, disp_params = parse_params(disp_raw, hints)
-    try:
-        content_type = part.get_content_type()
-    except Exception:  # noqa: BLE001
-        content_type = 'application/octet-stream'
+    # The stdlib's rules without its (slow) structured header parsing: no Content-Type gives the
+    # default type (message/rfc822 inside multipart/digest), an invalid one gives text/plain.
+    if not ctype_raw.strip():
+        content_type = part.get_default_type()
+    elif _CONTENT_TYPE.match(main):
+        content_type = main
+    else:
+        content_type = 'text/plain'
     return _Part(content_type, params, disposition, disp_params, cid, location, cte)
 
 
@@ -407,7 +412,7 @@ def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
             walk.defects.append('nesting too deep: inner parts skipped')
             return
         children = [p for p in payload if isinstance(p, Message)]
-        children.extend(_epilogue_parts(part, walk))
+        children.extend(_epilogue_parts(part, info, walk))
         walk.depth += 1
         try:
             if ctype == 'multipart/alternative':
@@ -462,8 +467,8 @@ def _walk_related(part: Message, children: list[Message], info: _Part, walk: _Wa
     root_index = 0
     if start:
         for i, child in enumerate(children):
-            cid = str(child.get('content-id', '') or '').strip().strip('<>')
-            if cid == start:
+            cid = next((str(v) for k, v in child.raw_items() if k.lower() == 'content-id'), '')
+            if unfold(cid).strip('<> ') == start:
                 root_index = i
                 break
     for i, child in enumerate(children):
@@ -482,11 +487,11 @@ def _walk_related(part: Message, children: list[Message], info: _Part, walk: _Wa
                 _add_leaf(child, child_info, walk)
 
 
-def _epilogue_parts(part: Message, walk: _Walk) -> list[Message]:
+def _epilogue_parts(part: Message, info: _Part, walk: _Walk) -> list[Message]:
     """Parts hidden after a premature closing boundary (a broken nested boundary closes the outer
     multipart early): parsed from the epilogue when it still holds delimiter lines."""
     epilogue = part.epilogue
-    boundary = part.get_boundary()
+    boundary = info.params.get('boundary', '')
     if not epilogue or not boundary or f'--{boundary}' not in epilogue:
         return []
     delimiter = re.compile(r'^--' + re.escape(boundary) + r'(--)?[ \t]*\r?$', re.MULTILINE)
