@@ -93,7 +93,8 @@ def test_the_notice_is_an_sns_envelope_around_ses_json():
     assert ses['mail']['destination'] == ['support@inboxdesk.test']
     assert ses['mail']['commonHeaders']['to'] == ['Support <support@inboxdesk.test>', 'bob@example.org']
     assert ses['mail']['commonHeaders']['subject'] == 'Printer on fire'
-    assert {'name': 'Message-ID', 'value': '<m1@example.org>'} in ses['mail']['headers']
+    assert ses['mail']['commonHeaders']['messageId'] == '<m1@example.org>'
+    assert ses['mail']['messageId'] == 'a' * 40
     assert ses['receipt']['action'] == {
         'type': 'S3',
         'topicArn': 'arn:aws:sns:eu-west-1:123456789012:inbound',

@@ -14,7 +14,6 @@ import json
 import logging
 import secrets
 import string
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -109,48 +108,24 @@ def build_receipt_notice(
     topic_arn: str,
     received: datetime,
 ) -> str:
-    """The SQS message body SES's receipt rule produces: the SNS notification wrapping SES's JSON."""
+    """The SQS message body SES's receipt rule produces: the SNS notification wrapping SES's JSON
+    (built by `inboxdesk.notices`, the same builder the handler tests use)."""
+    from inboxdesk.notices import ses_receipt_notice
+
     parsed = BytesHeaderParser(policy=compat32).parsebytes(raw)
     headers = [(str(name), str(value)) for name, value in parsed.items()]
-    ses = {
-        'notificationType': 'Received',
-        'mail': {
-            'timestamp': _iso(received),
-            'source': mail_from,
-            'messageId': ses_id,
-            'destination': list(recipients),
-            'headersTruncated': False,
-            'headers': [{'name': name, 'value': value} for name, value in headers],
-            'commonHeaders': _common_headers(headers, mail_from),
-        },
-        'receipt': {
-            'timestamp': _iso(received),
-            'processingTimeMillis': 1,
-            'recipients': list(recipients),
-            **verdicts(raw),
-            'action': {
-                'type': 'S3',
-                'topicArn': topic_arn,
-                'bucketName': bucket,
-                'objectKeyPrefix': r.RAW_MAIL_PREFIX,
-                'objectKey': object_key,
-            },
-        },
-    }
-    region = topic_arn.split(':')[3] if topic_arn.count(':') >= 5 else 'eu-west-1'
-    envelope = {
-        'Type': 'Notification',
-        'MessageId': str(uuid.uuid4()),
-        'TopicArn': topic_arn,
-        'Subject': 'Amazon SES Email Receipt Notification',
-        'Message': json.dumps(ses),
-        'Timestamp': _iso(received),
-        'SignatureVersion': '1',
-        'Signature': 'bG9jYWw=',
-        'SigningCertURL': f'https://sns.{region}.amazonaws.com/SimpleNotificationService-local.pem',
-        'UnsubscribeURL': f'https://sns.{region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={topic_arn}:local',
-    }
-    return json.dumps(envelope)
+    notice = ses_receipt_notice(
+        bucket=bucket,
+        key=object_key,
+        recipients=list(recipients),
+        source=mail_from,
+        ses_message_id=ses_id,
+        topic_arn=topic_arn,
+        common_headers=_common_headers(headers, mail_from),
+        verdicts={name.removesuffix('Verdict'): v['status'] for name, v in verdicts(raw).items()},
+        received_at=received,
+    )
+    return json.dumps(notice)
 
 
 @dataclass

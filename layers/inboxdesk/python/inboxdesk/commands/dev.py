@@ -1,0 +1,82 @@
+"""`inboxdesk dev`: the whole system on this machine, on the embedded AWS, until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    env = os.environ.get
+    parser.add_argument('--host', default=env('INBOXDESK_DEV_HOST', '127.0.0.1'), help='address every server binds')
+    parser.add_argument('--aws-port', type=int, default=_env_int('INBOXDESK_DEV_AWS_PORT', 5000), help='moto server')
+    parser.add_argument('--smtp-port', type=int, default=_env_int('INBOXDESK_DEV_SMTP_PORT', 2525), help='SES inbound')
+    parser.add_argument('--api-port', type=int, default=_env_int('INBOXDESK_DEV_API_PORT', 8000), help='REST API')
+    parser.add_argument(
+        '--data-dir', type=Path, default=Path(env('INBOXDESK_DEV_DATA_DIR', '.dev')), help='logs of the handlers'
+    )
+    parser.add_argument('--verbose', action='store_true', help="print the handlers' JSON logs too")
+
+
+def _console() -> logging.Logger:
+    console = logging.getLogger('inboxdesk_dev')
+    if not console.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter('%(asctime)s  %(message)s', datefmt='%H:%M:%S'))
+        console.addHandler(handler)
+    console.setLevel(logging.INFO)
+    console.propagate = False
+    return console
+
+
+def run(args: argparse.Namespace) -> int:
+    from inboxdesk.errors import InboxdeskError
+    from inboxdesk.local.runtime import DevRuntime, DevSettings
+
+    console = _console()
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    settings = DevSettings(
+        host=args.host,
+        aws_port=args.aws_port,
+        smtp_port=args.smtp_port,
+        api_port=args.api_port,
+        data_dir=args.data_dir,
+        verbose=args.verbose,
+    )
+    runtime = DevRuntime(settings)
+    try:
+        runtime.start()
+    except (InboxdeskError, OSError) as error:
+        runtime.stop()
+        print(f'inboxdesk dev: {error}', file=sys.stderr)
+        return 1
+    except BaseException:
+        runtime.stop()
+        raise
+    for line in runtime.describe():
+        console.info(line)
+    console.info('ready')
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        console.info('stopping')
+        runtime.stop()
+    console.info('stopped')
+    return 0

@@ -1,0 +1,208 @@
+"""The whole system on one machine (`inboxdesk dev`): embedded AWS, SES-like SMTP, handler workers, API.
+
+Start order: ports checked -> moto server -> environment and resources (`provision`) -> the default
+queue -> the inbound handler's worker -> SMTP -> API. `stop()` undoes it in reverse and may be called
+after a partial start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import IO, Protocol
+
+import inboxdesk
+from inboxdesk import resources as r
+
+console = logging.getLogger('inboxdesk_dev')
+
+DEFAULT_QUEUE_NAME = 'Support'
+DEFAULT_QUEUE_COLOUR = '#2563eb'
+DEFAULT_QUEUE_ADDRESS = 'support@inboxdesk.test'
+
+
+class Startable(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class DevSettings:
+    host: str = '127.0.0.1'
+    aws_port: int = 5000
+    smtp_port: int = 2525
+    api_port: int = 8000
+    data_dir: Path = Path('.dev')
+    functions_dir: Path | None = None  # where `inbound/handler.py` lives; found from the package by default
+    poll_seconds: int = 1
+    verbose: bool = False  # keep the handlers' JSON logs on stdout instead of `<data_dir>/logs/`
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f'http://{self.host}:{self.aws_port}'
+
+
+def find_functions_dir(configured: Path | None = None) -> Path:
+    """The `functions/` folder (the Lambda code asset): next to `layers/` in a checkout, else in the cwd."""
+    candidates = [configured] if configured else []
+    candidates += [Path(inboxdesk.__file__).resolve().parents[4] / 'functions', Path.cwd() / 'functions']
+    for candidate in candidates:
+        if candidate is not None and (candidate / 'inbound' / 'handler.py').is_file():
+            return candidate
+    raise FileNotFoundError('functions/inbound/handler.py not found: run from the Inboxdesk checkout')
+
+
+def powertools_loggers(module: ModuleType) -> list[logging.Logger]:
+    """The standard loggers behind the Powertools `Logger`s a handler module defines."""
+    from aws_lambda_powertools import Logger
+
+    found = [logging.getLogger(value.service) for value in vars(module).values() if isinstance(value, Logger)]
+    return found or [logging.getLogger(os.environ.get('POWERTOOLS_SERVICE_NAME', 'service_undefined'))]
+
+
+@dataclass
+class DevRuntime:
+    settings: DevSettings
+    endpoints: dict[str, str] = field(default_factory=dict)
+    _started: list[tuple[str, Startable]] = field(default_factory=list)
+    _log_files: list[IO[str]] = field(default_factory=list)
+    _outcome_handlers: list[tuple[logging.Logger, logging.Handler]] = field(default_factory=list)
+
+    def start(self) -> None:
+        from inboxdesk.local.embedded_aws import EmbeddedAws, check_ports
+
+        s = self.settings
+        check_ports(s.host, {'aws': s.aws_port, 'smtp': s.smtp_port, 'api': s.api_port})
+        functions_dir = find_functions_dir(s.functions_dir)
+        aws = EmbeddedAws(s.host, s.aws_port)
+        aws.start()
+        self._started.append(('embedded AWS', aws))
+        logging.getLogger('werkzeug').setLevel(logging.ERROR)  # moto's per-request access log
+        self.endpoints['aws'] = aws.endpoint
+        self._set_environment()
+        from inboxdesk.local.provision import create_resources
+
+        created = create_resources()
+        self._ensure_default_queue()
+        self._start_inbound_worker(functions_dir, topic_arn=created['INBOUND_TOPIC'])
+        self._start_smtp(topic_arn=created['INBOUND_TOPIC'])
+        self._start_api()
+
+    def stop(self) -> None:
+        """Stop everything started so far, newest first; never raises."""
+        while self._started:
+            name, part = self._started.pop()
+            try:
+                part.stop()
+            except Exception:
+                console.exception('stopping %s failed', name)
+        for logger, handler in self._outcome_handlers:
+            logger.removeHandler(handler)
+        self._outcome_handlers.clear()
+        for stream in self._log_files:
+            stream.close()
+        self._log_files.clear()
+
+    def describe(self) -> list[str]:
+        """Where everything listens, for the start banner."""
+        s = self.settings
+        port = '' if s.aws_port == DevSettings.aws_port else f' --aws-port {s.aws_port}'
+        return [
+            f'embedded AWS (moto)   {self.endpoints.get("aws", "-")}   (export AWS_ENDPOINT_URL={s.aws_endpoint})',
+            f'SMTP (as SES inbound) {self.endpoints.get("smtp", "-")}   accepts mail for {DEFAULT_QUEUE_ADDRESS}',
+            f'API                   {self.endpoints.get("api", "-")}',
+            f'  a token:            inboxdesk token --role agent --email you@example.org --dev-dir {s.data_dir}',
+            f'ingest queue          {os.environ.get(r.ENV_INGEST_QUEUE_URL, "-")}',
+            f'handler logs (JSON)   {"stdout" if s.verbose else s.data_dir / "logs" / "handlers.jsonl"}',
+            f'list tickets with `inboxdesk tickets{port}`; stop with Ctrl-C',
+        ]
+
+    def _set_environment(self) -> None:
+        from inboxdesk.local.provision import local_environment
+
+        os.environ.update(local_environment(self.settings.aws_endpoint))
+        os.environ.setdefault(r.ENV_OWN_DOMAINS, DEFAULT_QUEUE_ADDRESS.split('@', 1)[1])
+        os.environ.setdefault('POWERTOOLS_TRACE_DISABLED', 'true')  # no X-Ray daemon here
+        os.environ.setdefault('POWERTOOLS_METRICS_DISABLED', 'true')  # EMF lines would flood the console
+        os.environ.setdefault('POWERTOOLS_LOG_LEVEL', 'INFO')
+
+    def _ensure_default_queue(self) -> None:
+        from inboxdesk.dal import queues
+        from inboxdesk.local.ses_inbound import normalise_address
+
+        for queue in queues.list_queues():
+            if DEFAULT_QUEUE_ADDRESS in {normalise_address(a) for a in queue.inbound_addresses}:
+                return
+        queues.create_queue(
+            name=DEFAULT_QUEUE_NAME,
+            colour=DEFAULT_QUEUE_COLOUR,
+            inbound_addresses=[DEFAULT_QUEUE_ADDRESS],
+            is_default=True,
+        )
+
+    def _start_inbound_worker(self, functions_dir: Path, *, topic_arn: str) -> None:
+        import boto3
+
+        from inboxdesk.local.outcomes import OutcomeLogHandler
+        from inboxdesk.local.worker import QueueWorker
+
+        if str(functions_dir) not in sys.path:
+            sys.path.insert(0, str(functions_dir))
+        module = importlib.import_module('inbound.handler')
+        log_dir = self.settings.data_dir / 'logs'
+        log_dir.mkdir(parents=True, exist_ok=True)
+        for logger in powertools_loggers(module):
+            handler = OutcomeLogHandler()
+            logger.addHandler(handler)
+            self._outcome_handlers.append((logger, handler))
+            json_handler = getattr(logger, 'powertools_handler', None)
+            if not self.settings.verbose and isinstance(json_handler, logging.StreamHandler):
+                stream = (log_dir / 'handlers.jsonl').open('a', encoding='utf-8')
+                self._log_files.append(stream)
+                json_handler.setStream(stream)
+        worker = QueueWorker(
+            sqs=boto3.client('sqs'),
+            queue_url=os.environ[r.ENV_INGEST_QUEUE_URL],
+            handler=module.lambda_handler,
+            function_name='inboxdesk-inbound-local',
+            wait_seconds=self.settings.poll_seconds,
+        )
+        worker.start()
+        self._started.append(('inbound worker', worker))
+
+    def _start_smtp(self, *, topic_arn: str) -> None:
+        import boto3
+
+        from inboxdesk.dal import queues
+        from inboxdesk.local.ses_inbound import SesInbound, SmtpGateway
+
+        def accepts(address: str) -> bool:
+            return queues.find_queue_by_address(address) is not None
+
+        handler = SesInbound(
+            s3=boto3.client('s3'),
+            sqs=boto3.client('sqs'),
+            bucket=os.environ[r.ENV_MAIL_BUCKET],
+            queue_url=os.environ[r.ENV_INGEST_QUEUE_URL],
+            topic_arn=topic_arn,
+            accepts=accepts,
+        )
+        gateway = SmtpGateway(handler, host=self.settings.host, port=self.settings.smtp_port)
+        gateway.start()
+        self._started.append(('SMTP', gateway))
+        self.endpoints['smtp'] = f'smtp://{self.settings.host}:{self.settings.smtp_port}'
+
+    def _start_api(self) -> None:
+        """The API as API Gateway would serve it (the API engineer's `ApiServer`), imported only here."""
+        from inboxdesk.auth import load_dev_key
+        from inboxdesk.local.api_server import ApiServer
+
+        server = ApiServer(self.settings.host, self.settings.api_port, key=load_dev_key(self.settings.data_dir))
+        server.start()
+        self._started.append(('API', server))
+        self.endpoints['api'] = server.url

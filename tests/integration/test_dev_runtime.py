@@ -1,0 +1,391 @@
+"""The dev runtime (`inboxdesk dev`): its parts against moto server, then the whole command end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import threading
+import time
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from inboxdesk import resources as r
+
+REPO = Path(__file__).resolve().parents[2]
+INBOXDESK = REPO / '.venv' / 'bin' / 'inboxdesk'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2):
+    """Poll `predicate` until it returns something truthy; the last value otherwise."""
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = predicate()
+    return value
+
+
+# --- the worker: Lambda's SQS event source mapping ---------------------------------------------------
+
+
+@pytest.fixture
+def short_queue(aws):
+    """A queue whose failed messages come back at once and reach its DLQ on the second receive."""
+    sqs = boto3.client('sqs')
+    dlq_url = sqs.create_queue(QueueName='inboxdesk-test-dlq')['QueueUrl']
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
+    url = sqs.create_queue(
+        QueueName='inboxdesk-test',
+        Attributes={
+            'VisibilityTimeout': '0',
+            'RedrivePolicy': json.dumps({'deadLetterTargetArn': dlq_arn, 'maxReceiveCount': '2'}),
+        },
+    )['QueueUrl']
+    return sqs, url, dlq_url
+
+
+def queue_depth(sqs, url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible']
+    )['Attributes']
+    return int(attributes['ApproximateNumberOfMessages']) + int(attributes['ApproximateNumberOfMessagesNotVisible'])
+
+
+def test_worker_passes_lambda_sqs_events_and_deletes_only_what_succeeded(short_queue):
+    from inboxdesk.local.worker import QueueWorker
+
+    # Given a good and a poison message on a queue, and a handler that reports the poison one as failed
+    sqs, url, dlq_url = short_queue
+    sqs.send_message(QueueUrl=url, MessageBody='good')
+    sqs.send_message(QueueUrl=url, MessageBody='poison')
+    seen: list[dict[str, Any]] = []
+
+    def handler(event, context):
+        seen.extend(event['Records'])
+        assert context.get_remaining_time_in_millis() > 0
+        return {
+            'batchItemFailures': [
+                {'itemIdentifier': rec['messageId']} for rec in event['Records'] if rec['body'] == 'poison'
+            ]
+        }
+
+    worker = QueueWorker(sqs=sqs, queue_url=url, handler=handler, function_name='test-fn', wait_seconds=1)
+    worker.start()
+    try:
+        # When the worker has polled until the poison message was tried twice (maxReceiveCount)
+        assert wait_for(lambda: sum(rec['body'] == 'poison' for rec in seen) >= 2)
+    finally:
+        worker.stop()
+
+    # Then the records had Lambda's shape, the good one ran once and is gone, the poison one is in the DLQ
+    record = seen[0]
+    assert record['eventSource'] == 'aws:sqs'
+    assert record['eventSourceARN'].endswith(':inboxdesk-test')
+    assert record['attributes']['ApproximateReceiveCount'] in {'1', '2'}
+    assert record['receiptHandle']
+    assert sum(rec['body'] == 'good' for rec in seen) == 1
+    assert queue_depth(sqs, url) == 0
+    assert wait_for(lambda: queue_depth(sqs, dlq_url) == 1)
+    moved = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)['Messages']
+    assert [m['Body'] for m in moved] == ['poison']
+
+
+def test_worker_retries_the_whole_batch_when_the_handler_raises(short_queue):
+    from inboxdesk.local.worker import QueueWorker
+
+    # Given a handler that raises on its first call (as Powertools does when every record fails)
+    sqs, url, _ = short_queue
+    sqs.send_message(QueueUrl=url, MessageBody='once')
+    calls: list[str] = []
+
+    def handler(event, context):
+        calls.extend(rec['body'] for rec in event['Records'])
+        if len(calls) == 1:
+            raise RuntimeError('boom')
+        return {'batchItemFailures': []}
+
+    worker = QueueWorker(sqs=sqs, queue_url=url, handler=handler, function_name='test-fn')
+    worker.start()
+    try:
+        # When the worker polls on
+        assert wait_for(lambda: len(calls) >= 2)
+    finally:
+        worker.stop()
+
+    # Then the message was delivered again and deleted after the successful run
+    assert calls[:2] == ['once', 'once']
+    assert wait_for(lambda: queue_depth(sqs, url) == 0)
+
+
+# --- SMTP as SES inbound -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_gateway(aws):
+    from inboxdesk.local.ses_inbound import SesInbound, SmtpGateway
+
+    handler = SesInbound(
+        s3=boto3.client('s3'),
+        sqs=boto3.client('sqs'),
+        bucket=os.environ[r.ENV_MAIL_BUCKET],
+        queue_url=aws['INGEST_QUEUE'],
+        topic_arn=aws['INBOUND_TOPIC'],
+        accepts=lambda address: address == 'support@inboxdesk.test',
+    )
+    gateway = SmtpGateway(handler, host='127.0.0.1', port=free_port())
+    gateway.start()
+    yield gateway
+    gateway.stop()
+
+
+def customer_mail(to: str = 'support@inboxdesk.test', subject: str = 'Printer on fire') -> EmailMessage:
+    message = EmailMessage()
+    message['From'] = 'Ada Customer <ada@example.org>'
+    message['To'] = to
+    message['Subject'] = subject
+    message['Message-ID'] = make_msgid(domain='example.org')
+    message.set_content('It is on fire.\nPlease help.\n')
+    return message
+
+
+def test_smtp_refuses_a_recipient_that_is_no_creation_address(smtp_gateway):
+    # Given the SES-like SMTP server, When a client sends to an unknown mailbox
+    with smtplib.SMTP('127.0.0.1', smtp_gateway.port, timeout=10) as client:
+        client.ehlo()
+        client.mail('ada@example.org')
+        code, reply = client.rcpt('nobody@inboxdesk.test')
+
+    # Then the recipient is refused with 550 5.1.1, as SES refuses it
+    assert code == 550
+    assert b'5.1.1' in reply
+
+
+def test_smtp_stores_the_mail_in_s3_and_posts_the_ses_notice(smtp_gateway, aws):
+    # Given a mail to the creation address, written with a plus-tag and in capitals
+    mail = customer_mail(to='Support+Billing@InboxDesk.TEST')
+
+    # When it is sent over SMTP
+    with smtplib.SMTP('127.0.0.1', smtp_gateway.port, timeout=10) as client:
+        refused = client.send_message(mail)
+
+    # Then it is accepted, and the ingest queue holds the SNS-wrapped SES receipt notice
+    assert refused == {}
+    sqs = boto3.client('sqs')
+    messages = wait_for(lambda: sqs.receive_message(QueueUrl=aws['INGEST_QUEUE'], WaitTimeSeconds=1).get('Messages'))
+    envelope = json.loads(messages[0]['Body'])
+    assert envelope['Type'] == 'Notification'
+    assert envelope['TopicArn'] == aws['INBOUND_TOPIC']
+    notice = json.loads(envelope['Message'])
+    assert notice['notificationType'] == 'Received'
+    assert notice['receipt']['recipients'] == ['Support+Billing@InboxDesk.TEST']
+    assert notice['mail']['source'] == 'ada@example.org'
+    assert notice['mail']['commonHeaders']['messageId'] == mail['Message-ID']
+    assert notice['receipt']['spamVerdict'] == {'status': 'PASS'}
+    action = notice['receipt']['action']
+    assert action['type'] == 'S3'
+    assert action['objectKey'] == f'raw/{notice["mail"]["messageId"]}'
+
+    # And the S3 object is the mail as sent, after the trace headers SES prepends
+    stored = boto3.client('s3').get_object(Bucket=action['bucketName'], Key=action['objectKey'])['Body'].read()
+    assert stored.startswith(b'Return-Path: <ada@example.org>\r\n')
+    assert b'It is on fire.' in stored
+    assert mail['Message-ID'].encode() in stored
+
+
+def test_smtp_flags_the_gtube_test_mail_as_spam(smtp_gateway, aws):
+    # Given a mail carrying the GTUBE test string
+    from inboxdesk.local.ses_inbound import GTUBE
+
+    mail = customer_mail()
+    mail.set_content('Buy now!\n' + GTUBE.decode() + '\n')
+
+    # When it is sent over SMTP
+    with smtplib.SMTP('127.0.0.1', smtp_gateway.port, timeout=10) as client:
+        client.send_message(mail)
+
+    # Then SES's spam verdict in the notice is FAIL, the others stay PASS
+    sqs = boto3.client('sqs')
+    messages = wait_for(lambda: sqs.receive_message(QueueUrl=aws['INGEST_QUEUE'], WaitTimeSeconds=1).get('Messages'))
+    receipt = json.loads(json.loads(messages[0]['Body'])['Message'])['receipt']
+    assert receipt['spamVerdict'] == {'status': 'FAIL'}
+    assert receipt['virusVerdict'] == {'status': 'PASS'}
+
+
+# --- the whole command ----------------------------------------------------------------------------------
+
+
+class DevProcess:
+    """`inboxdesk dev` in a subprocess on free ports, its output collected line by line."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.host = '127.0.0.1'
+        self.aws_port, self.smtp_port, self.api_port = free_port(), free_port(), free_port()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(('AWS_ENDPOINT', 'INBOXDESK_'))}
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [
+                str(INBOXDESK),
+                'dev',
+                f'--aws-port={self.aws_port}',
+                f'--smtp-port={self.smtp_port}',
+                f'--api-port={self.api_port}',
+                f'--data-dir={tmp_path / "dev"}',
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip('\n'))
+
+    def output(self) -> str:
+        return '\n'.join(self.lines)
+
+    def said(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def tickets(self) -> list[dict[str, Any]]:
+        done = subprocess.run(
+            [str(INBOXDESK), 'tickets', '--json', f'--aws-port={self.aws_port}'],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        rows: list[dict[str, Any]] = json.loads(done.stdout)
+        return rows
+
+    def send(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.smtp_port, timeout=10) as client:
+            client.send_message(message)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=30)
+        finally:
+            self._reader.join(5)
+
+
+@pytest.fixture
+def dev_system(tmp_path):
+    dev = DevProcess(tmp_path)
+    try:
+        if not wait_for(lambda: dev.said('ready') or dev.process.poll() is not None, timeout=90):
+            pytest.fail(f'inboxdesk dev did not start:\n{dev.output()}')
+        if dev.process.poll() is not None:
+            pytest.fail(f'inboxdesk dev exited with {dev.process.returncode}:\n{dev.output()}')
+        yield dev
+    finally:
+        if dev.process.poll() is None:
+            dev.process.kill()
+            dev.process.wait(10)
+
+
+def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(dev_system):
+    dev = dev_system
+
+    # Given the dev system, When a customer writes to the default queue's creation address
+    first = customer_mail(subject='Printer on fire')
+    dev.send(first)
+
+    # Then `inboxdesk tickets --json` shows the ticket in queue Support, and the console says so
+    tickets = wait_for(lambda: dev.tickets(), timeout=20, interval=0.5)
+    assert tickets, dev.output()
+    assert len(tickets) == 1
+    ticket = tickets[0]
+    assert ticket['title'] == 'Printer on fire'
+    assert ticket['queue'] == 'Support'
+    assert ticket['customer_email'] == 'ada@example.org'
+    assert ticket['message_count'] == 1
+    assert ticket['status'] in {'new', 'open'}
+    assert wait_for(lambda: dev.said(f'ticket #{ticket["number"]} created in queue Support'), timeout=5), dev.output()
+
+    # When the customer answers it (In-Reply-To the first Message-ID)
+    reply = customer_mail(subject='Re: Printer on fire')
+    reply['In-Reply-To'] = first['Message-ID']
+    reply['References'] = first['Message-ID']
+    reply.set_content('Still burning.\n')
+    dev.send(reply)
+
+    # Then the answer threads into the same ticket
+    def threaded():
+        current = dev.tickets()
+        return current if current and current[0]['message_count'] == 2 else None
+
+    after = wait_for(threaded, timeout=20, interval=0.5)
+    assert after, dev.output()
+    assert [t['number'] for t in after] == [ticket['number']]
+    assert wait_for(lambda: dev.said(f'appended to ticket #{ticket["number"]}'), timeout=5), dev.output()
+
+    # When someone writes to an address that is no queue's, Then SMTP refuses it with 550
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        dev.send(customer_mail(to='nobody@inboxdesk.test'))
+    assert refused.value.recipients['nobody@inboxdesk.test'][0] == 550
+
+    # When the user presses Ctrl-C, Then it stops cleanly with exit status 0
+    assert dev.stop() == 0, dev.output()
+    assert dev.said('stopped')
+    assert not dev.said('Traceback'), dev.output()
+
+
+def test_tickets_says_when_no_dev_system_is_running():
+    # Given no dev system on a port, When `inboxdesk tickets` is asked, Then it explains and exits 1
+    done = subprocess.run(
+        [str(INBOXDESK), 'tickets', f'--aws-port={free_port()}'],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith('AWS_ENDPOINT')},
+    )
+    assert done.returncode == 1
+    assert 'no dev system is running' in done.stderr
+
+
+def test_dev_refuses_to_start_when_moto_already_runs_on_its_port(moto_endpoint, tmp_path):
+    # Given a moto server already listening where the dev runtime wants its embedded AWS
+    port = int(moto_endpoint.rsplit(':', 1)[1])
+
+    # When `inboxdesk dev` is started on that port
+    done = subprocess.run(
+        [
+            str(INBOXDESK),
+            'dev',
+            f'--aws-port={port}',
+            f'--smtp-port={free_port()}',
+            f'--api-port={free_port()}',
+            f'--data-dir={tmp_path}',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+
+    # Then it exits 1 and says that a moto server is already running there
+    assert done.returncode == 1
+    assert 'moto server is already running' in done.stderr
