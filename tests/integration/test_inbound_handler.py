@@ -267,7 +267,25 @@ def test_subject_tag_is_ignored_when_dmarc_failed(support):
     assert sorted(t.number for t in all_tickets()) == [1, 2]
 
 
-def test_concurrent_redelivery_makes_one_ticket(support, outcomes):
+@pytest.fixture
+def serialisable_moto(monkeypatch):
+    """DynamoDB runs transactions serialisably; moto snapshots the whole table before a transaction and
+    restores the snapshot when it is cancelled, which erases writes that happened concurrently. One lock
+    around moto's writes gives back DynamoDB's guarantee (the server runs in this process)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ('transact_write_items', 'put_item', 'update_item', 'delete_item'):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(*args, _original=original, **kwargs):
+            with lock:
+                return _original(*args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
+
+
+def test_concurrent_redelivery_makes_one_ticket(support, outcomes, serialisable_moto):
     # Given one stored mail and its notice delivered to four concurrent invocations (at-least-once delivery)
     key = store_raw(make_mail().as_bytes())
     body = ses_body(key)
