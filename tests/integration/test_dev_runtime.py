@@ -10,6 +10,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -167,12 +168,15 @@ def test_smtp_refuses_a_recipient_that_is_no_creation_address(smtp_gateway):
     # Given the SES-like SMTP server, When a client sends to an unknown mailbox
     with smtplib.SMTP('127.0.0.1', smtp_gateway.port, timeout=10) as client:
         client.ehlo()
+        size_limit = client.esmtp_features.get('size')
         client.mail('ada@example.org')
         code, reply = client.rcpt('nobody@inboxdesk.test')
 
     # Then the recipient is refused with 550 5.1.1, as SES refuses it
     assert code == 550
     assert b'5.1.1' in reply
+    # And the server announces SES's 40 MB message size limit
+    assert size_limit == str(40 * 1024 * 1024)
 
 
 def test_smtp_stores_the_mail_in_s3_and_posts_the_ses_notice(smtp_gateway, aws):
@@ -306,7 +310,7 @@ def dev_system(tmp_path):
             dev.process.wait(10)
 
 
-def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(dev_system):
+def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(dev_system, corpus_dir):
     dev = dev_system
 
     # Given the dev system, When a customer writes to the default queue's creation address
@@ -341,6 +345,29 @@ def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(d
     assert after, dev.output()
     assert [t['number'] for t in after] == [ticket['number']]
     assert wait_for(lambda: dev.said(f'appended to ticket #{ticket["number"]}'), timeout=5), dev.output()
+
+    # When a real-world mail (Gmail, quoted-printable, RFC 2047 subject) arrives over SMTP
+    raw = (corpus_dir / 'django-helpdesk/tests/test_files/quoted_printable.eml').read_bytes()
+    with smtplib.SMTP(dev.host, dev.smtp_port, timeout=10) as client:
+        client.sendmail('tim.thelion@gmail.com', ['support@inboxdesk.test'], raw)
+
+    # Then it is a second ticket, listed first (newest first), its subject decoded
+    listed = wait_for(lambda: (current := dev.tickets()) and len(current) == 2 and current, timeout=20, interval=0.5)
+    assert listed, dev.output()
+    assert listed[0]['title'] == 'Český test'
+    assert listed[0]['customer_email'] == 'tim.thelion@gmail.com'
+    assert listed[0]['number'] > listed[1]['number'] == ticket['number']
+
+    # When mail from our own address comes in, Then it is dropped as a loop and makes no ticket
+    own = customer_mail(subject='Automatic answer')
+    own.replace_header('From', 'support@inboxdesk.test')
+    dev.send(own)
+    assert wait_for(lambda: dev.said('loop dropped'), timeout=20), dev.output()
+    assert len(dev.tickets()) == 2
+
+    # And the API answers on its port, as API Gateway would
+    with urllib.request.urlopen(f'http://{dev.host}:{dev.api_port}/health', timeout=10) as response:
+        assert response.status == 200
 
     # When someone writes to an address that is no queue's, Then SMTP refuses it with 550
     with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
