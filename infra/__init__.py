@@ -1,0 +1,1 @@
+"""The Inboxdesk CDK app: `python -m infra.app` (run by `cdk synth` through cdk.json)."""

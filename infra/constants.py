@@ -1,0 +1,83 @@
+"""Paths, context keys and defaults of the CDK app. Resource and variable names live in `inboxdesk.resources`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from constructs import Construct
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = REPO_ROOT / 'functions'  # the one code asset every function shares
+DOMAIN_LAYER_DIR = REPO_ROOT / 'layers' / 'inboxdesk'  # holds python/inboxdesk -> /opt/python/inboxdesk
+DEPS_LAYER_DIR = REPO_ROOT / 'layers' / 'deps'  # holds requirements.txt
+PREBUILT_DEPS_DIR = REPO_ROOT / '.build' / 'deps'  # `make build` output: .build/deps/python
+
+ASSET_EXCLUDES = ['**/__pycache__', '**/*.pyc', '*.egg-info', '**/*.egg-info', '.mypy_cache', '.ruff_cache']
+
+STACK_ID = 'Inboxdesk'
+METRICS_NAMESPACE = 'Inboxdesk'
+LAMBDA_PYTHON_VERSION = '3.12'
+
+# cdk.json context keys
+CTX_MAIL_DOMAINS = 'inboxdesk:mailDomains'
+CTX_RULE_SET_NAME = 'inboxdesk:receiptRuleSetName'
+CTX_ACTIVATE_RULE_SET = 'inboxdesk:activateReceiptRuleSet'
+CTX_RAW_RETENTION_DAYS = 'inboxdesk:rawMailRetentionDays'
+CTX_ALARM_EMAIL = 'inboxdesk:alarmEmail'
+CTX_CORS_ORIGINS = 'inboxdesk:corsAllowOrigins'
+CTX_LOG_RETENTION_DAYS = 'inboxdesk:logRetentionDays'
+CTX_INBOUND_MAX_CONCURRENCY = 'inboxdesk:inboundMaxConcurrency'
+CTX_API_RESERVED_CONCURRENCY = 'inboxdesk:apiReservedConcurrency'
+CTX_API_THROTTLE_RATE = 'inboxdesk:apiThrottleRateLimit'
+CTX_API_THROTTLE_BURST = 'inboxdesk:apiThrottleBurstLimit'
+
+
+def _context(scope: Construct, key: str, default: Any) -> Any:
+    value = scope.node.try_get_context(key)
+    return default if value is None or value == '' else value
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):  # `cdk synth -c key=a,b` passes a string
+        return [item.strip() for item in value.split(',') if item.strip()]
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the deployer configures in cdk.json (`context`) or with `cdk synth -c key=value`."""
+
+    mail_domains: list[str]
+    rule_set_name: str
+    activate_rule_set: bool
+    raw_mail_retention_days: int
+    alarm_email: str | None
+    cors_allow_origins: list[str]
+    log_retention_days: int
+    inbound_max_concurrency: int
+    api_reserved_concurrency: int | None
+    api_throttle_rate_limit: int
+    api_throttle_burst_limit: int
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> Settings:
+        domains = [d.lower().lstrip('@') for d in _as_list(_context(scope, CTX_MAIL_DOMAINS, []))]
+        if not domains:
+            raise ValueError(f'context {CTX_MAIL_DOMAINS} must name at least one creation-address domain')
+        reserved = _context(scope, CTX_API_RESERVED_CONCURRENCY, None)
+        activate = _context(scope, CTX_ACTIVATE_RULE_SET, False)
+        return cls(
+            mail_domains=domains,
+            rule_set_name=str(_context(scope, CTX_RULE_SET_NAME, 'inboxdesk-inbound')),
+            activate_rule_set=activate is True or str(activate).lower() == 'true',
+            raw_mail_retention_days=int(_context(scope, CTX_RAW_RETENTION_DAYS, 365)),
+            alarm_email=str(_context(scope, CTX_ALARM_EMAIL, '')) or None,
+            cors_allow_origins=_as_list(_context(scope, CTX_CORS_ORIGINS, [])),
+            log_retention_days=int(_context(scope, CTX_LOG_RETENTION_DAYS, 30)),
+            inbound_max_concurrency=int(_context(scope, CTX_INBOUND_MAX_CONCURRENCY, 5)),
+            api_reserved_concurrency=None if reserved is None else int(reserved),
+            api_throttle_rate_limit=int(_context(scope, CTX_API_THROTTLE_RATE, 50)),
+            api_throttle_burst_limit=int(_context(scope, CTX_API_THROTTLE_BURST, 100)),
+        )

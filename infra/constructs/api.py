@@ -1,0 +1,203 @@
+"""The agents' API: Cognito user pool (groups agents/admins) -> HTTP API with a JWT authorizer -> api function."""
+
+from __future__ import annotations
+
+import json
+
+import jsii
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from inboxdesk import resources
+from infra.constructs.outbound import Outbound
+from infra.constructs.runtime import InboxdeskFunction, Layers, log_retention
+from infra.constructs.storage import Storage
+from infra.nag import acknowledge
+
+GROUPS = {'agents': 'Agents: tickets, messages, notes, replies, attachments', 'admins': 'Admins: also queues, settings'}
+PUBLIC_ROUTES = ('/health', '/openapi.json', '/docs')  # GET only, no authorizer
+PROTECTED_METHODS = [
+    apigwv2.HttpMethod.GET,
+    apigwv2.HttpMethod.POST,
+    apigwv2.HttpMethod.PUT,
+    apigwv2.HttpMethod.PATCH,
+    apigwv2.HttpMethod.DELETE,
+]
+_ACCESS_LOG_FIELDS = {
+    'requestId': '$context.requestId',
+    'ip': '$context.identity.sourceIp',
+    'requestTime': '$context.requestTime',
+    'routeKey': '$context.routeKey',
+    'status': '$context.status',
+    'protocol': '$context.protocol',
+    'responseLength': '$context.responseLength',
+    'latency': '$context.responseLatency',
+    'integrationError': '$context.integrationErrorMessage',
+    'authorizerError': '$context.authorizer.error',
+    'sub': '$context.authorizer.claims.sub',
+}
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogs:
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS))
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        storage: Storage,
+        outbound: Outbound,
+        layers: Layers,
+        mail_domains: list[str],
+        cors_allow_origins: list[str],
+        throttle_rate_limit: int,
+        throttle_burst_limit: int,
+        reserved_concurrency: int | None,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.user_pool = cognito.UserPool(
+            self,
+            'Users',
+            self_sign_up_enabled=False,  # admins invite agents
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.user_pool,
+            'AwsSolutions-COG2',
+            'MFA is optional (TOTP) so a deployer can onboard agents first; require it in the console per policy.',
+        )
+        acknowledge(
+            self.user_pool,
+            'AwsSolutions-COG8',
+            'The Plus feature plan is a per-user cost the deployer opts into; the Essentials plan covers sign-in.',
+        )
+        for name, description in GROUPS.items():
+            cognito.UserPoolGroup(
+                self, f'Group-{name}', user_pool=self.user_pool, group_name=name, description=description
+            )
+        self.client = self.user_pool.add_client(
+            'WebClient',
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            generate_secret=False,  # a browser app cannot keep a secret
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            access_token_validity=Duration.hours(1),
+            id_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+        )
+
+        self.function = InboxdeskFunction(
+            self,
+            'Handler',
+            handler='api.handler.lambda_handler',
+            service='inboxdesk-api',
+            layers=layers,
+            environment={
+                resources.ENV_TABLE: storage.table.table_name,
+                resources.ENV_MAIL_BUCKET: storage.bucket.bucket_name,
+                resources.ENV_OUTBOUND_QUEUE_URL: outbound.queue.queue_url,
+                resources.ENV_EVENT_BUS: storage.event_bus.event_bus_name,
+                resources.ENV_OWN_DOMAINS: ','.join(mail_domains),
+            },
+            log_retention_days=log_retention_days,
+            memory_size=1024,
+            timeout=Duration.seconds(29),  # API Gateway's integration limit is 30 s
+            reserved_concurrency=reserved_concurrency,
+            description='Inboxdesk agents API',
+        )
+        role = self.function.role
+        storage.grant_table_read_write(role)
+        # Presigned download/upload URLs carry this role's rights, so these prefixes are also the presign scope.
+        storage.grant_objects(
+            role,
+            read=[resources.ATTACHMENT_PREFIX, resources.BODY_PREFIX],
+            write=[resources.ATTACHMENT_PREFIX, resources.BODY_PREFIX],
+        )
+        storage.grant_put_events(role)
+        outbound.grant_send(role)
+
+        self.access_logs = logs.LogGroup(
+            self, 'AccessLogs', retention=log_retention(log_retention_days), removal_policy=RemovalPolicy.DESTROY
+        )
+        self.http_api = apigwv2.HttpApi(
+            self,
+            'HttpApi',
+            description='Inboxdesk agents API',
+            create_default_stage=False,
+            cors_preflight=apigwv2.CorsPreflightOptions(
+                allow_origins=cors_allow_origins,
+                allow_methods=[apigwv2.CorsHttpMethod.ANY],
+                allow_headers=['authorization', 'content-type', 'if-match'],
+                expose_headers=['etag', 'location'],
+                max_age=Duration.hours(1),
+            )
+            if cors_allow_origins
+            else None,
+        )
+        self.stage = apigwv2.HttpStage(
+            self,
+            'DefaultStage',
+            http_api=self.http_api,
+            stage_name='$default',
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=throttle_rate_limit, burst_limit=throttle_burst_limit),
+            access_log_settings=_AccessLogs(self.access_logs),
+        )
+        integration = integrations.HttpLambdaIntegration('Lambda', self.function.function)
+        authorizer = authorizers.HttpUserPoolAuthorizer(
+            'Cognito',
+            self.user_pool,
+            user_pool_clients=[self.client],
+            identity_source=['$request.header.Authorization'],
+        )
+        self.http_api.add_routes(
+            path='/{proxy+}', methods=PROTECTED_METHODS, integration=integration, authorizer=authorizer
+        )
+        for path in PUBLIC_ROUTES:
+            [route] = self.http_api.add_routes(path=path, methods=[apigwv2.HttpMethod.GET], integration=integration)
+            acknowledge(
+                route,
+                'AwsSolutions-APIG4',
+                f'GET {path} is public by design (health check, API description); it returns no ticket data.',
+            )
+
+    @property
+    def url(self) -> str:
+        return self.stage.url
