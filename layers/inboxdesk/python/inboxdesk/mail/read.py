@@ -44,6 +44,10 @@ _SRC_REF = re.compile(r"""(?:src|href|background)\s*=\s*["']?([^"'\s>]+)""", re.
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _BODY_TYPES = ('text/plain', 'text/html')
 _CONTENT_TYPE = re.compile(r'^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$')
+# A delimiter line ("--" + a boundary) directly followed by a header field line.
+_GUESSED_DELIMITER = re.compile(
+    rb'(?:\A|(?<=\n)|(?<=\r))--([!-~][ -~]{0,68}[!-~])[ \t]*(?:\r\n|\n|\r)[A-Za-z][A-Za-z0-9-]*:'
+)
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 MAX_DEPTH = 40  # nesting deeper than this is read as opaque parts
 # Re-serialising an attached message keeps its header lines as they came.
@@ -426,10 +430,7 @@ def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
             walk.depth -= 1
         return
     if ctype.startswith('multipart/'):
-        # A multipart whose boundary never appeared: its content is one opaque part.
-        data = _payload_bytes(part, info, walk)
-        if data.strip():
-            walk.leaves.append((_filename(info), 'application/octet-stream', data, info.content_id, None))
+        _walk_unsplit_multipart(part, info, walk)
         return
     if _is_body_leaf(info) or (top_level and ctype in _BODY_TYPES and info.disposition != 'attachment'):
         # A single-part text mail is read in place even when its sender gave it a file name.
@@ -437,6 +438,35 @@ def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
         (walk.htmls if ctype == 'text/html' else walk.texts).append(text)
         return
     _add_leaf(part, info, walk)
+
+
+def _walk_unsplit_multipart(part: Message, info: _Part, walk: _Walk) -> None:
+    """A multipart whose declared boundary never appears (or none was declared). When the body
+    has delimiter lines of another boundary followed by part headers, it is re-read with that
+    boundary; otherwise readable content is the text body, and anything else one opaque part."""
+    data = _payload_bytes(part, info, walk)
+    if not data.strip():
+        return
+    found = _GUESSED_DELIMITER.search(data) if walk.depth < MAX_DEPTH else None
+    if found:
+        boundary = found.group(1)
+        head = b'Content-Type: multipart/mixed; boundary="' + boundary.replace(b'"', b'') + b'"\r\n\r\n'
+        reread = BytesParser(policy=policy.default).parsebytes(head + data)
+        children = reread.get_payload()
+        if isinstance(children, list) and children:
+            walk.defects.append('boundary recovered from the body')
+            walk.depth += 1
+            try:
+                for child in children:
+                    if isinstance(child, Message):
+                        _walk(child, walk)
+            finally:
+                walk.depth -= 1
+            return
+    if not _looks_binary(data[:4096]):
+        walk.texts.append(decode_bytes(data, info.params.get('charset'), walk.hints))
+        return
+    walk.leaves.append((_filename(info), 'application/octet-stream', data, info.content_id, None))
 
 
 def _walk_alternative(children: list[Message], walk: _Walk) -> None:
