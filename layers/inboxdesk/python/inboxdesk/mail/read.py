@@ -76,6 +76,8 @@ class _Walk:
     hints: list[str]
     blobs: Blobs = field(default_factory=Blobs)
     depth: int = 0
+    # Named text parts shown inline (not `attachment`): the body when nothing else is.
+    named_texts: list[tuple[Message, _Part]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     htmls: list[str] = field(default_factory=list)
@@ -195,6 +197,10 @@ def _read(raw: bytes) -> ParsedEmail:
 
     walk = _Walk(hints=hints, blobs=blobs)
     _walk(msg, walk, top_level=True)
+    if not walk.texts and not walk.htmls:
+        for part, info in walk.named_texts:
+            is_html = info.content_type == 'text/html'
+            (walk.htmls if is_html else walk.texts).append(_text_of(part, info, walk, html=is_html))
     html = '\n'.join(h for h in walk.htmls if h.strip())
     text = '\n'.join(t for t in walk.texts if t.strip())
     referenced = _referenced(html) if html else set()
@@ -437,6 +443,8 @@ def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
         text = _text_of(part, info, walk, html=ctype == 'text/html')
         (walk.htmls if ctype == 'text/html' else walk.texts).append(text)
         return
+    if ctype in _BODY_TYPES and info.disposition != 'attachment':
+        walk.named_texts.append((part, info))
     _add_leaf(part, info, walk)
 
 
@@ -488,6 +496,7 @@ def _walk_alternative(children: list[Message], walk: _Walk) -> None:
             walk.texts.extend(sub.texts)
         walk.leaves.extend(sub.leaves)
         walk.defects.extend(sub.defects)
+        walk.named_texts.extend(sub.named_texts)
 
 
 def _walk_related(part: Message, children: list[Message], info: _Part, walk: _Walk) -> None:
