@@ -1,0 +1,231 @@
+"""The data layer the API builds on: ticket lists, optimistic updates, queues, customers, replies and
+delivery status, against the moto server (`aws` fixture)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inboxdesk.errors import ConflictError, NotFoundError, PreconditionFailedError
+from inboxdesk.models import Message, Participant, Ticket, Verdicts
+from tests.integration.test_inbound_handler import SUPPORT, deliver, make_mail
+
+
+def _ticket(number: int, queue_id: str, *, at: str, email: str = 'alice@customer.test', status: str = 'new') -> Ticket:
+    from inboxdesk.dal import ids, tickets
+
+    ticket = Ticket(
+        id=ids.new_id(),
+        number=number,
+        title=f'ticket {number}',
+        description='',
+        status=status,
+        queue_id=queue_id,
+        customer=Participant('Customer', email),
+        participants=(),
+        assignee=None,
+        priority='normal',
+        created_at=at,
+        last_activity_at=at,
+        message_count=1,
+        verdicts=Verdicts(),
+        version=1,
+    )
+    message = Message(
+        id=ids.new_id(),
+        ticket_id=ticket.id,
+        direction='inbound',
+        sender=ticket.customer,
+        to=(),
+        cc=(),
+        subject=ticket.title,
+        text='hello',
+        html='',
+        attachments=(),
+        created_at=at,
+        message_id=f'm{number}@customer.test',
+    )
+    tickets.create_ticket(ticket, message, guard_keys=[f'DEDUP#test#{number}'], customer=ticket.customer)
+    return ticket
+
+
+@pytest.fixture
+def two_queues(aws):
+    from inboxdesk.dal import queues
+
+    support = queues.create_queue(name='Support', inbound_addresses=[SUPPORT])
+    sales = queues.create_queue(name='Sales', colour='#16a34a', inbound_addresses=['sales@inboxdesk.test'])
+    return support, sales
+
+
+def test_lists_are_newest_activity_first_and_page_with_a_cursor(two_queues):
+    # Given five tickets in Support with increasing activity times, and one in Sales
+    from inboxdesk.dal import tickets
+
+    support, sales = two_queues
+    made = [_ticket(n, support.id, at=f'2026-11-27T08:00:0{n}.000000Z') for n in range(1, 6)]
+    _ticket(6, sales.id, at='2026-11-27T09:00:00.000000Z')
+    # When Support's tickets are read two at a time
+    seen: list[int] = []
+    cursor = None
+    pages = 0
+    while True:
+        page, cursor = tickets.list_tickets(queue=support.id, limit=2, cursor=cursor)
+        seen += [t.number for t in page]
+        pages += 1
+        if cursor is None:
+            break
+    # Then every Support ticket comes once, newest activity first, in three pages
+    assert seen == [t.number for t in reversed(made)] and pages == 3
+    # And the unfiltered list holds all six, the Sales one first
+    everything, _ = tickets.list_tickets()
+    assert [t.number for t in everything] == [6, 5, 4, 3, 2, 1]
+
+
+def test_a_cursor_only_works_for_its_own_list(two_queues):
+    from inboxdesk.dal import tickets
+
+    support, sales = two_queues
+    for n in range(1, 4):
+        _ticket(n, support.id, at=f'2026-11-27T08:00:0{n}.000000Z')
+    _page, cursor = tickets.list_tickets(queue=support.id, limit=1)
+    assert cursor
+    # When the cursor is used with another filter, or is garbage, Then it is refused
+    with pytest.raises(ValueError, match='another list'):
+        tickets.list_tickets(queue=sales.id, cursor=cursor)
+    with pytest.raises(ValueError):
+        tickets.list_tickets(cursor='not-a-cursor!')
+    with pytest.raises(ValueError):
+        tickets.list_tickets(queue=support.id, customer='a@b.test')
+
+
+def test_filters_by_status_assignee_and_customer_follow_every_change(two_queues):
+    # Given three tickets, two from Alice and one from Bob
+    from inboxdesk.dal import tickets
+
+    support, sales = two_queues
+    first = _ticket(1, support.id, at='2026-11-27T08:00:01.000000Z')
+    second = _ticket(2, support.id, at='2026-11-27T08:00:02.000000Z')
+    _ticket(3, support.id, at='2026-11-27T08:00:03.000000Z', email='bob@customer.test')
+    # When an agent takes ticket 1 and solves it, and ticket 2 moves to Sales
+    tickets.update_ticket(first.id, {'assignee': 'agent@inboxdesk.test', 'status': 'solved'}, expected_version=1)
+    tickets.update_ticket(second.id, {'queue_id': sales.id}, expected_version=1)
+
+    def numbers(**filters: str) -> list[int]:
+        return [t.number for t in tickets.list_tickets(**filters)[0]]  # type: ignore[arg-type]
+
+    # Then each list shows the new state, read from its own index
+    assert numbers(status='solved') == [1]
+    assert numbers(status='new') == [3, 2]
+    assert numbers(assignee='agent@inboxdesk.test') == [1]
+    assert numbers(assignee='agent@inboxdesk.test', status='solved') == [1]
+    assert numbers(assignee='agent@inboxdesk.test', status='open') == []
+    assert numbers(queue=support.id) == [3, 1]
+    assert numbers(queue=sales.id, status='new') == [2]
+    assert numbers(customer='ALICE@customer.test') == [2, 1]
+    # When the ticket is unassigned, Then it leaves the agent's lists
+    tickets.update_ticket(first.id, {'assignee': None}, expected_version=2)
+    assert numbers(assignee='agent@inboxdesk.test') == []
+
+
+def test_update_with_a_stale_version_is_refused(two_queues):
+    # Given a ticket two agents read at version 1
+    from inboxdesk.dal import tickets
+
+    support, _ = two_queues
+    ticket = _ticket(1, support.id, at='2026-11-27T08:00:01.000000Z')
+    # When the first saves, Then the second (still at version 1) gets a precondition failure
+    updated = tickets.update_ticket(ticket.id, {'priority': 'high'}, expected_version=1)
+    assert updated.version == 2
+    with pytest.raises(PreconditionFailedError):
+        tickets.update_ticket(ticket.id, {'priority': 'low'}, expected_version=1)
+    assert tickets.get_ticket(ticket.id).priority == 'high'
+    # And unknown fields, values, tickets and queues are refused
+    with pytest.raises(ValueError):
+        tickets.update_ticket(ticket.id, {'status': 'burning'}, expected_version=2)
+    with pytest.raises(ValueError):
+        tickets.update_ticket(ticket.id, {'customer_email': 'x@y.test'}, expected_version=2)
+    with pytest.raises(NotFoundError):
+        tickets.update_ticket('nope', {'priority': 'low'}, expected_version=1)
+    with pytest.raises(NotFoundError):
+        tickets.update_ticket(ticket.id, {'queue_id': 'nope'}, expected_version=2)
+    assert tickets.get_ticket_by_number(1).id == ticket.id
+    with pytest.raises(NotFoundError):
+        tickets.get_ticket_by_number(99)
+
+
+def test_queues_routing_addresses_default_and_deletion(aws):
+    from inboxdesk.dal import queues
+
+    # Given a first queue (it becomes the default) and a second one
+    support = queues.create_queue(name='Support', inbound_addresses=['Support@Inboxdesk.test'])
+    billing = queues.create_queue(name='Billing', colour='#ff0000', inbound_addresses=['billing@inboxdesk.test'])
+    assert support.is_default and not billing.is_default
+    # Then addresses are found case-insensitively and with plus-tags
+    found = queues.find_queue_by_address('support+urgent@INBOXDESK.test')
+    assert found is not None and found.id == support.id
+    assert queues.find_queue_by_address('nobody@inboxdesk.test') is None
+    # And an address cannot belong to two queues
+    with pytest.raises(ConflictError):
+        queues.create_queue(name='Other', inbound_addresses=['support@inboxdesk.test'])
+    with pytest.raises(ValueError):
+        queues.create_queue(name='Bad colour', colour='red')
+    # When Billing becomes the default and takes a new address in place of its old one
+    queues.update_queue(billing.id, {'is_default': True, 'inbound_addresses': ['invoices@inboxdesk.test']})
+    # Then the default moved and routing follows the new address only
+    default = queues.get_default_queue()
+    assert default is not None and default.id == billing.id
+    assert not queues.get_queue(support.id).is_default
+    assert queues.find_queue_by_address('billing@inboxdesk.test') is None
+    assert queues.find_queue_by_address('invoices@inboxdesk.test').id == billing.id  # type: ignore[union-attr]
+    assert [q.name for q in queues.list_queues()] == ['Billing', 'Support']
+    # And the default queue cannot be deleted while others exist, but Support (no tickets) can
+    with pytest.raises(ConflictError):
+        queues.delete_queue(billing.id)
+    queues.delete_queue(support.id)
+    assert queues.find_queue_by_address('support@inboxdesk.test') is None
+    with pytest.raises(NotFoundError):
+        queues.get_queue(support.id)
+
+
+def test_a_queue_with_tickets_cannot_be_deleted(two_queues):
+    from inboxdesk.dal import queues
+
+    support, sales = two_queues
+    _ticket(1, sales.id, at='2026-11-27T08:00:01.000000Z')
+    with pytest.raises(ConflictError, match='still has tickets'):
+        queues.delete_queue(sales.id)
+
+
+def test_note_reply_delivery_status_and_the_provider_message_id_threads(aws):
+    # Given a ticket from a customer's mail, with an internal note and an agent's reply
+    from inboxdesk.dal import customers, queues, tickets
+
+    queues.create_queue(name='Support', inbound_addresses=[SUPPORT])
+    deliver(make_mail())
+    [ticket] = tickets.list_tickets()[0]
+    tickets.add_note(ticket.id, author='agent@inboxdesk.test', text='customer is VIP')
+    reply = tickets.add_outbound_message(
+        ticket.id,
+        author='agent@inboxdesk.test',
+        sender=Participant('Support', SUPPORT),
+        to=[ticket.customer],
+        subject='Re: Printer on fire',
+        text='On our way.',
+        message_id='<reply-7@inboxdesk.test>',
+    )
+    assert reply.delivery_status == 'queued'
+    # When the sender reports it sent through SES, which gave the mail its own Message-ID
+    tickets.mark_delivery(
+        ticket.id, reply.id, status='sent', provider_message_ids=['<0102abc@eu-west-1.amazonses.com>']
+    )
+    # And the customer answers a copy that only carries SES's Message-ID
+    deliver(make_mail(subject='thanks', in_reply_to='<0102abc@eu-west-1.amazonses.com>'))
+    # Then the answer threads into the ticket, after the note and the reply, in order
+    messages = tickets.list_messages(ticket.id)
+    assert [m.direction for m in messages] == ['inbound', 'note', 'outbound', 'inbound']
+    assert messages[2].delivery_status == 'sent' and messages[3].thread_rule == 'headers'
+    assert tickets.get_ticket(ticket.id).message_count == 4
+    customer = customers.get_customer('alice@customer.test')
+    assert customer.ticket_count == 1 and customer.name == 'Alice Customer'
+    with pytest.raises(NotFoundError):
+        customers.get_customer('nobody@customer.test')
