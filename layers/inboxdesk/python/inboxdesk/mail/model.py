@@ -18,6 +18,9 @@ class Address:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
+    # Never empty. The sender's name (RFC 2231 / encoded words decoded, directories dropped), else
+    # a made-up one: `attachment-N.<ext>` / `image-N.<ext>` (N = position among the attachments,
+    # from 1), `<subject>.eml` or `message.eml` for message/rfc822.
     filename: str
     content_type: str
     size: int
@@ -54,7 +57,9 @@ class ParsedEmail:
     message_id_generated: bool  # true when the mail had none and `message_id` is derived from its bytes
     in_reply_to: str | None
     references: tuple[str, ...]
-    date: datetime | None
+    date: datetime | None  # timezone-aware (UTC when the mail gave no zone); None when missing or unreadable
+    # None when the mail has no From header or it holds neither a name nor an address;
+    # Address(name, '') when only a name could be read (e.g. `From: "" (Mail Delivery System)`).
     from_: Address | None
     reply_to: tuple[Address, ...]
     to: tuple[Address, ...]
@@ -67,6 +72,8 @@ class ParsedEmail:
     # Decoded top-level headers in order, lower-cased names: routing and loop rules read
     # Delivered-To, X-Original-To and our own loop header from here.
     headers: tuple[tuple[str, str], ...] = field(repr=False)
+    # Why something could not be read: stdlib defect class names (`StartBoundaryNotFoundDefect`)
+    # and the reader's own notes (`not-mime: ole2 compound file (outlook .msg)`, `mbox: ...`).
     defects: tuple[str, ...] = ()
     size: int = 0
 
