@@ -18,6 +18,7 @@ from inboxdesk.mail.model import Address
 _FIELD = re.compile(rb'^([!-9;-~]+)[ \t]*:', re.ASCII)
 _ENCODED_WORD = re.compile(r'=\?([^?\s]+)\?([qQbB])\?([^?]*)\?=')
 _MSGID = re.compile(r'<([^<>\s]+)>')
+_MSGID_SPACED = re.compile(r'<([^<>]*[^<>\s][^<>]*)>')  # whitespace inside the brackets is dropped
 _BARE_MSGID = re.compile(r'^[^\s<>()@,;]+@[^\s<>()@,;]+$')
 _FOLD = re.compile(r'(?:\r\n|\r|\n)[ \t]+|[\r\n]+')
 _WSP = re.compile(r'[ \t\r\n]+')
@@ -287,9 +288,9 @@ def parse_addresses(value: str, hints: Iterable[str] = ()) -> list[Address]:
 def normalize_msgid(value: str) -> str | None:
     """A Message-ID in `<...>` form, None when the value holds none."""
     value = unfold(value)
-    match = _MSGID.search(value)
+    match = _MSGID.search(value) or _MSGID_SPACED.search(value)
     if match:
-        return f'<{match.group(1)}>'
+        return '<' + _WSP.sub('', match.group(1)) + '>'
     bare = value.strip().strip('<>').strip()
     if bare and _BARE_MSGID.match(bare):
         return f'<{bare}>'
