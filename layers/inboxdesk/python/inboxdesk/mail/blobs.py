@@ -16,6 +16,7 @@ BIG_BODY = 32 * 1024
 
 _BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
 _HEADER_END = re.compile(rb'\r\n\r\n|\n\n|\r\r')
+_MESSAGE_TYPE = re.compile(rb'(?:(?<=\n)|(?<=\r)|\A)content-type[ \t]*:[ \t]*message/', re.IGNORECASE)
 _CONTAINER_TYPE = re.compile(rb'(?:(?<=\n)|(?<=\r)|\A)content-type[ \t]*:[ \t]*(?:multipart|message)/', re.IGNORECASE)
 
 
@@ -53,13 +54,47 @@ class Blobs:
         return pattern.sub(original, data)
 
 
-def _delimiters(data: bytes) -> re.Pattern[bytes] | None:
-    boundaries = {m.group(1) or m.group(2) for m in _BOUNDARY_PARAM.finditer(data)}
-    boundaries.discard(b'')
-    if not boundaries:
-        return None
-    alternatives = b'|'.join(re.escape(b) for b in sorted(boundaries, key=len, reverse=True))
-    return re.compile(rb'(?:(?<=\n)|(?<=\r))--(?:' + alternatives + rb')(--)?[ \t]*(?=\r\n|\n|\r|\Z)')
+def _boundaries_in(block: bytes) -> set[bytes]:
+    found = {m.group(1) or m.group(2) for m in _BOUNDARY_PARAM.finditer(block)}
+    found.discard(b'')
+    return found
+
+
+def _find_delimiters(data: bytes, boundaries: set[bytes]) -> list[tuple[int, int, bool]]:
+    """(start, end, closing) of every delimiter line of the given boundaries, in order.
+
+    Plain `bytes.find` per boundary: a regex with look-behinds would crawl over 40 MB."""
+    found: list[tuple[int, int, bool]] = []
+    size = len(data)
+    for boundary in boundaries:
+        marker = b'--' + boundary
+        at = data.find(marker)
+        while at >= 0:
+            end = at + len(marker)
+            if at == 0 or data[at - 1] in (0x0A, 0x0D):
+                closing = data[end : end + 2] == b'--'
+                tail = end + 2 if closing else end
+                while tail < size and data[tail] in (0x20, 0x09):
+                    tail += 1
+                if tail >= size or data[tail] in (0x0A, 0x0D):
+                    found.append((at, tail, closing))
+            at = data.find(marker, end)
+    found.sort()
+    return found
+
+
+def _segments(data: bytes, boundaries: set[bytes]) -> list[tuple[int, int, int, bool]]:
+    """(header start, header end, segment end, more follow) of each part between delimiters."""
+    delimiters = _find_delimiters(data, boundaries)
+    result = []
+    for index, (_, end, closing) in enumerate(delimiters):
+        if closing:  # what follows a closing delimiter is an epilogue
+            continue
+        following = delimiters[index + 1][0] if index + 1 < len(delimiters) else len(data)
+        head_end = _HEADER_END.search(data, end, following)
+        if head_end is not None:
+            result.append((end, head_end.end(), following, index + 1 < len(delimiters)))
+    return result
 
 
 def _line_end_before(data: bytes, pos: int) -> int:
@@ -83,22 +118,28 @@ def cut_large_bodies(data: bytes) -> tuple[bytes, Blobs]:
     top_end = _HEADER_END.search(data)
     if top_end is None:
         return data, blobs
-    delimiter = _delimiters(data[: top_end.start()]) and _delimiters(data)
-    if delimiter is None:
+    boundaries = _boundaries_in(data[: top_end.start()])
+    if not boundaries:
         if not _CONTAINER_TYPE.search(data[: top_end.start()]):
             candidates.append((top_end.end(), len(data)))
     else:
-        matches = list(delimiter.finditer(data))
-        for current, following in zip(matches, [*matches[1:], None], strict=True):
-            if current.group(1):  # a closing delimiter: what follows is an epilogue
+        # Boundaries of nested multiparts are declared in part headers (or in the headers of an
+        # attached message): find them segment by segment until no new one appears.
+        while True:
+            segments = _segments(data, boundaries)
+            new: set[bytes] = set()
+            for head_start, body_start, _, _ in segments:
+                new |= _boundaries_in(data[head_start:body_start])
+                if _MESSAGE_TYPE.search(data, head_start, body_start):
+                    inner_end = _HEADER_END.search(data, body_start, min(body_start + 65536, len(data)))
+                    new |= _boundaries_in(data[body_start : inner_end.start() if inner_end else body_start])
+            if not new - boundaries:
+                break
+            boundaries |= new
+        for head_start, body_start, seg_end, more in segments:
+            if _CONTAINER_TYPE.search(data, head_start, body_start):
                 continue
-            seg_start = current.end()
-            seg_end = following.start() if following else len(data)
-            head_end = _HEADER_END.search(data, seg_start, seg_end)
-            if head_end is None or _CONTAINER_TYPE.search(data, seg_start, head_end.start() + 1):
-                continue
-            body_end = _line_end_before(data, seg_end) if following else seg_end
-            candidates.append((head_end.end(), body_end))
+            candidates.append((body_start, _line_end_before(data, seg_end) if more else seg_end))
     for start, end in candidates:
         if end - start < BIG_BODY:
             continue
