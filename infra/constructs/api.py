@@ -121,6 +121,16 @@ class Api(Construct):
             access_token_validity=Duration.hours(1),
             id_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(30),
+            # Hosted sign-in: authorization code (with PKCE) back to the web app's origins; no implicit flow.
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=cors_allow_origins,
+                logout_urls=cors_allow_origins,
+            )
+            if cors_allow_origins
+            else None,
+            disable_o_auth=not cors_allow_origins,
         )
 
         self.function = InboxdeskFunction(

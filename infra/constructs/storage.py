@@ -65,11 +65,6 @@ class Storage(Construct):
             lifecycle_rules=[s3.LifecycleRule(id='expire-access-logs', expiration=Duration.days(365))],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        acknowledge(
-            self.access_logs,
-            'AwsSolutions-S1',
-            'This is the server access log bucket of the mail bucket; logging it into itself would loop.',
-        )
 
         transition = (
             [

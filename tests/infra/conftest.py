@@ -31,6 +31,7 @@ def synth_context(**overrides: Any) -> dict[str, Any]:
 @dataclass
 class Synthesized:
     context: dict[str, Any]
+    stack: Any  # infra.stack.InboxdeskStack
     template: dict[str, Any]
     template_file: Path
 
@@ -45,6 +46,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     artifact = assembly.get_stack_artifact(stack.artifact_id)
     return Synthesized(
         context=context,
+        stack=stack,
         template=artifact.template,
         template_file=Path(assembly.directory) / artifact.template_file,
     )
