@@ -12,7 +12,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import access, problems
@@ -20,27 +19,32 @@ from .routes import attachments, customers, health, queues, settings, tickets
 
 logger = Logger()  # service from POWERTOOLS_SERVICE_NAME (inboxdesk-api on AWS)
 
-OPENAPI: dict[str, Any] = {
-    'title': 'Inboxdesk API',
-    'version': '1.0.0',
-    'description': 'Tickets, conversations, queues and settings of an Inboxdesk helpdesk. '
-    'Send a Cognito ID token as a bearer token; errors are RFC 9457 problem details.',
-    'security_schemes': {
-        access.SCHEME: HTTPBearer(bearerFormat='JWT', description='Cognito ID token (groups: agents, admins)')
-    },
-}
+
+def openapi_settings() -> dict[str, Any]:
+    """Built on first use: the OpenAPI models cost ~200 ms to import, which a cold start need not pay."""
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return {
+        'title': 'Inboxdesk API',
+        'version': '1.0.0',
+        'description': 'Tickets, conversations, queues and settings of an Inboxdesk helpdesk. '
+        'Send a Cognito ID token as a bearer token; errors are RFC 9457 problem details.',
+        'security_schemes': {
+            access.SCHEME: HTTPBearer(bearerFormat='JWT', description='Cognito ID token (groups: agents, admins)')
+        },
+    }
+
 
 app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
 problems.register(app)
 for module in (health, tickets, attachments, queues, settings, customers):
     app.include_router(module.router)
-app.enable_swagger(path=access.SWAGGER_PATH, **OPENAPI)
 
 
 @cache
 def openapi_json() -> str:
     """The document, with Powertools' own 422/500 shapes replaced by the problem details we send."""
-    document = json.loads(app.get_openapi_json_schema(**OPENAPI))
+    document = json.loads(app.get_openapi_json_schema(**openapi_settings()))
     problem = {'$ref': '#/components/schemas/Problem'}
     for operations in document.get('paths', {}).values():
         for operation in operations.values():
@@ -58,6 +62,21 @@ def openapi_json() -> str:
 @app.get(access.OPENAPI_PATH, include_in_schema=False)
 def openapi_document() -> Response[Any]:
     return Response(status_code=200, content_type='application/json', body=openapi_json())
+
+
+@app.get(access.SWAGGER_PATH, include_in_schema=False)
+def swagger_ui() -> Response[Any]:
+    """Swagger UI on the same document as /openapi.json (assets shipped with Powertools, no CDN)."""
+    from pathlib import Path
+
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui as assets
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    folder = Path(assets.__file__).parent
+    js = (folder / 'swagger-ui-bundle.min.js').read_text(encoding='utf-8')
+    css = (folder / 'swagger-ui.min.css').read_text(encoding='utf-8')
+    body = generate_swagger_html(openapi_json().replace('</', '<\\/'), js, css, '', None, False)
+    return Response(status_code=200, content_type='text/html', body=body)
 
 
 @logger.inject_lambda_context(log_event=False)
