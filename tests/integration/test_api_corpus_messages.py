@@ -1,0 +1,49 @@
+"""Real-world mail (shared corpus), ingested by the inbound logic, read back through the API's conversation."""
+
+import os
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+
+from inboxdesk.logic.ingest import ingest_stored_email
+from tests.integration.api_events import ADMIN, AGENT, call
+
+CASES = [
+    'proton-bridge/pkg/message/testdata/text_plain_docx_attachment_cyrillic.eml',
+    'proton-bridge/pkg/message/testdata/text_plain_octet_attachment_good_2231_filename.eml',
+    'proton-bridge/pkg/message/parser/testdata/complex_structure.eml',
+    'proton-bridge/pkg/message/testdata/ics_attachment.eml',
+]
+
+
+@pytest.mark.parametrize('relative', CASES)
+def test_ingested_corpus_mail_reads_back_with_download_links(aws, corpus_dir: Path, relative: str):
+    # Given a default queue and a real mail stored as SES or a poller would store it
+    assert (
+        call('POST', '/queues', claims=ADMIN, body={'name': 'Support', 'inbound_addresses': ['support@example.com']})[0]
+        == 201
+    )
+    raw = (corpus_dir / relative).read_bytes()
+    bucket = os.environ['MAIL_BUCKET']
+    boto3.client('s3').put_object(Bucket=bucket, Key='raw/corpus-1', Body=raw)
+    outcome = ingest_stored_email(bucket=bucket, key='raw/corpus-1')
+    assert outcome.ticket_id, outcome
+    # When an agent reads the conversation
+    status, _, body = call('GET', f'/tickets/{outcome.ticket_id}/messages', claims=AGENT)
+    # Then the inbound message is there, threaded as new, with safe HTML and working attachment links
+    assert status == 200
+    [message] = body['items']
+    assert message['direction'] == 'inbound' and message['threading_rule'] == 'new'
+    assert '<script' not in message['html'].lower()
+    links = [a for a in message['attachments'] if a['download_url']]
+    assert links, 'the corpus mail has attachments'
+    for link in links:
+        status, headers, _ = call('GET', link['download_url'], claims=AGENT)
+        assert status == 302 and headers['x-content-type-options'] == 'nosniff'
+        downloaded = requests.get(headers['location'], timeout=10)
+        assert len(downloaded.content) == link['size']
+        disposition = downloaded.headers.get('Content-Disposition', '')
+        inline = link['content_type'] in ('image/png', 'image/jpeg', 'image/gif', 'image/webp')
+        assert disposition.startswith('inline' if inline else 'attachment'), disposition
