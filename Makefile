@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 .PHONY: install dev test lint format typecheck unit integration infra-tests build synth deploy destroy bench pr clean
@@ -49,11 +49,12 @@ infra-tests: install
 test: install lint
 	$(BIN)/pytest
 
-# The dependencies layer for arm64 Lambda, built without Docker from manylinux wheels.
-build: install
-	rm -rf .build/deps && mkdir -p .build/deps/python
-	$(BIN)/pip install --quiet --target .build/deps/python --platform manylinux2014_aarch64 \
-		--implementation cp --python-version 3.12 --only-binary=:all: -r layers/deps/requirements.txt
+# The dependencies layer for arm64 Lambda, built without Docker from manylinux wheels (AWS SDK left to the runtime).
+build: install .build/deps/.built
+
+.build/deps/.built: layers/deps/requirements.txt infra/build_layer.py
+	$(BIN)/python -m infra.build_layer .build/deps/python
+	touch $@
 
 synth: build
 	npx cdk synth --no-notices

@@ -8,8 +8,6 @@ No Docker: the dependencies layer is bundled locally (`PipBundling`): it reuses 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra import build_layer
 from infra.constants import (
     ASSET_EXCLUDES,
     DEPS_LAYER_DIR,
@@ -33,16 +32,6 @@ from infra.nag import acknowledge
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
-_PIP_ARGS = [
-    '--platform',
-    'manylinux2014_aarch64',
-    '--implementation',
-    'cp',
-    '--python-version',
-    LAMBDA_PYTHON_VERSION,
-    '--only-binary=:all:',
-    '--quiet',
-]
 
 
 def _newest_mtime(folder: Path) -> float:
@@ -53,15 +42,13 @@ def _newest_mtime(folder: Path) -> float:
 class PipBundling:
     """Builds the dependencies layer on this machine, without Docker."""
 
-    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
-        requirements = DEPS_LAYER_DIR / 'requirements.txt'
+    def try_bundle(self, output_dir: str, *_options: Any, **_kw: Any) -> bool:  # jsii passes options positionally
         target = Path(output_dir) / 'python'
         prebuilt = PREBUILT_DEPS_DIR / 'python'
-        if prebuilt.is_dir() and _newest_mtime(prebuilt) >= requirements.stat().st_mtime:
-            shutil.copytree(prebuilt, target, dirs_exist_ok=True)
-            return True
-        command = [sys.executable, '-m', 'pip', 'install', *_PIP_ARGS, '--target', str(target), '-r', str(requirements)]
-        subprocess.run(command, check=True)  # noqa: S603 - fixed arguments, no shell
+        if prebuilt.is_dir() and _newest_mtime(prebuilt) >= build_layer.REQUIREMENTS.stat().st_mtime:
+            shutil.copytree(prebuilt, target, dirs_exist_ok=True)  # `make build` already made it
+        else:
+            build_layer.build(target)
         return True
 
 
@@ -89,7 +76,9 @@ class Layers(Construct):
                     command=[
                         'bash',
                         '-c',
-                        'pip install ' + ' '.join(_PIP_ARGS) + ' --target /asset-output/python -r requirements.txt',
+                        'pip install '
+                        + ' '.join(build_layer.PIP_ARGS)
+                        + ' --target /asset-output/python -r requirements.txt',
                     ],
                     local=PipBundling(),
                 ),
