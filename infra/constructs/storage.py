@@ -104,7 +104,7 @@ class Storage(Construct):
                 s3.CorsRule(
                     allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET],
                     allowed_origins=cors_allow_origins,
-                    allowed_headers=['content-type', 'content-length', 'content-disposition'],
+                    allowed_headers=['content-type', 'content-length', 'content-disposition', 'x-amz-*'],
                     max_age=3600,
                 )
             ]
