@@ -8,6 +8,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -49,14 +50,22 @@ class Outcomes(logging.Handler):
             )
 
 
-@pytest.fixture
-def outcomes() -> Iterator[Outcomes]:
+@contextmanager
+def collect_outcomes() -> Iterator[Outcomes]:
     from inboxdesk.observability import logger
 
     collector = Outcomes()
     logger.addHandler(collector)
-    yield collector
-    logger.removeHandler(collector)  # type: ignore[attr-defined]  # Powertools forwards it to logging
+    try:
+        yield collector
+    finally:
+        logger.removeHandler(collector)  # type: ignore[attr-defined]  # Powertools forwards it to logging
+
+
+@pytest.fixture
+def outcomes() -> Iterator[Outcomes]:
+    with collect_outcomes() as collector:
+        yield collector
 
 
 @pytest.fixture
@@ -310,6 +319,7 @@ def test_concurrent_redelivery_makes_one_ticket(support, outcomes, serialisable_
     ticket = only_ticket()
     assert len(tickets.list_messages(ticket.id)) == 1
     assert sorted(line['outcome'] for line in outcomes.lines) == ['created'] + ['duplicate'] * 4
+    assert {line['ticket_id'] for line in outcomes.lines} == {ticket.id}
 
 
 def test_same_mail_through_two_notices_is_one_message(support, outcomes):

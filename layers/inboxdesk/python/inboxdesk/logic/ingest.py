@@ -104,7 +104,9 @@ def _store_attachments(
     return stored, written
 
 
-def _duplicate(ticket_id: str | None, queue: Queue, written: list[str]) -> IngestOutcome:
+def _duplicate(ticket_id: str | None, queue: Queue, written: list[str], guards: list[str]) -> IngestOutcome:
+    if ticket_id is None:  # lost the race at the transaction: the guard names the ticket (one BatchGetItem)
+        ticket_id = tickets.lookup_thread(message_ids=[], ticket_number=None, guard_keys=guards).duplicate_of
     if written:
         try:
             mail_store.delete_objects(written)
@@ -149,7 +151,7 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
         wanted = referenced + ([bounce_id] if bounce_id and bounce_id not in referenced else [])
         lookup = tickets.lookup_thread(message_ids=wanted, ticket_number=tag, guard_keys=guards)
         if lookup.duplicate_of:
-            return _duplicate(lookup.duplicate_of, queue, [])
+            return _duplicate(lookup.duplicate_of, queue, [], guards)
 
     sender = _participant(email.from_)
     automatic = _flags(email, unreadable).automatic
@@ -284,7 +286,7 @@ def _create(
         try:
             written += tickets.create_ticket(ticket, message, guard_keys=guards, customer=sender)
         except DuplicateMessageError:
-            return _duplicate(None, queue, written)
+            return _duplicate(None, queue, written, guards)
         except PreconditionFailedError:
             continue  # a transaction conflict (a concurrent redelivery): try again, the guard decides
         return IngestOutcome(
@@ -327,7 +329,7 @@ def _append(
                 failed_delivery=failed_delivery,
             )
         except DuplicateMessageError:
-            return _duplicate(before.id, queue, written)
+            return _duplicate(None, queue, written, guards)
         except PreconditionFailedError:
             continue  # the ticket changed since we read it: read it again
         ticket_queue = queues.routing_table().queue(after.queue_id) or queue
