@@ -11,7 +11,8 @@
    reads, which the operation and ScannedCount columns show to be the same at both sizes.
    Tickets are loaded with BatchWriteItem (the two items per ticket `dal.tickets` writes).
 2. Cold import of `api.handler` against a bare `import boto3`, in fresh subprocesses of the same
-   interpreter, interleaved, median of 9. Target: at most 2x.
+   interpreter, interleaved, median of 9. Target: at most 2x. Routes import the DAL (PynamoDB,
+   botocore) on first use, so the handler plus those modules is printed too.
 
 Run: `.venv/bin/python -m bench bench_api` (about two minutes; `BENCH_API_BIG=5000` for a quick run).
 """
@@ -91,7 +92,7 @@ def _load(start: int, stop: int, queue_ids: list[str]) -> None:
                 description='',
                 status=statuses[(n // 4) % len(statuses)],
                 queue_id=queue_ids[n % len(queue_ids)],
-                customer=Participant(name='', email=f'customer{n % 5000}@example.org'),
+                customer=Participant(name='', email=f'customer{n % 20}@example.org'),  # full pages at 1k and 50k
                 participants=(),
                 assignee=f'agent{n % 20}@example.com',
                 priority='normal',
@@ -129,6 +130,7 @@ def _measure(queue_id: str, rounds: int) -> dict[str, dict[str, Any]]:
         if name == 'page 2':
             query = {'cursor': first['next_cursor']}
         timings, ours = [], []
+        lambda_handler(event('GET', path, claims=AGENT, query=query), context)  # warm-up
         with DynamoCounter() as counter:
             for _ in range(rounds):
                 before = counter.seconds
@@ -161,14 +163,21 @@ def _import_seconds(statement: str) -> float:
 
 
 def bench_cold_import() -> None:
-    boto, api = [], []
+    """`import api.handler` (the Lambda init phase) and, for honesty, plus what the first ticket request
+    imports lazily (PynamoDB, botocore, the DAL), each against a bare `import boto3`."""
+    first_request = 'import api.handler, inboxdesk.dal.tickets, inboxdesk.dal.queues, inboxdesk.dal.customers'
+    boto, api, full = [], [], []
     for _ in range(IMPORT_ROUNDS):
         boto.append(_import_seconds('import boto3'))
         api.append(_import_seconds('import api.handler'))
-    b, a = statistics.median(boto) * 1000, statistics.median(api) * 1000
-    verdict = 'OK' if a <= 2 * b else 'OVER TARGET'
-    print(f'cold import (median of {IMPORT_ROUNDS}): import boto3 {b:.0f} ms | import api.handler {a:.0f} ms')
-    print(f'  ratio {a / b:.2f}x (target <= 2x): {verdict}')
+        full.append(_import_seconds(first_request))
+    b, a, f = (statistics.median(x) * 1000 for x in (boto, api, full))
+    print(f'cold import (median of {IMPORT_ROUNDS}, interleaved subprocesses):')
+    print(
+        f'  import boto3 {b:.0f} ms | import api.handler {a:.0f} ms: {a / b:.2f}x (target <= 2x)'
+        f' {"OK" if a <= 2 * b else "OVER TARGET"}'
+    )
+    print(f'  api.handler + the DAL the first ticket request loads {f:.0f} ms: {f / b:.2f}x')
 
 
 def bench_list_latency() -> None:

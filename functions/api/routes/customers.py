@@ -7,7 +7,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from inboxdesk.dal import customers as customer_store
 from inboxdesk.models.api import Customer, CustomerList, EmailAddress
 
 from ..access import AGENTS
@@ -19,6 +18,7 @@ router = Router()  # type: ignore[no-untyped-call]  # Powertools Router is untyp
 @router.get('/customers', security=AGENTS, tags=['customers'], responses=responses())
 def find_customers(email: Annotated[EmailAddress, Query(description='the exact address')]) -> CustomerList:
     """The customer with this address (an empty list when none wrote yet)."""
+    from inboxdesk.dal import customers as customer_store  # lazily: PynamoDB and botocore load on first use
     from inboxdesk.errors import NotFoundError
 
     try:

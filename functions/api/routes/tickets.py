@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
-from inboxdesk.dal import tickets as ticket_store
 from inboxdesk.logic import tickets_api as logic
 from inboxdesk.models import Message as StoredMessage
 from inboxdesk.models import Participant
@@ -142,12 +141,16 @@ def create_ticket(request: NewTicketRequest) -> Response[Created]:
 @router.get('/tickets/by-number/<number>', security=AGENTS, tags=['tickets'], responses=responses(404))
 def get_ticket_by_number(number: Annotated[int, Path(ge=1, le=10**12)]) -> Response[Ticket]:
     """The ticket with this human number (`#1042` is 1042)."""
+    from inboxdesk.dal import tickets as ticket_store  # lazily: PynamoDB and botocore load on first use
+
     return _with_etag(ticket_store.get_ticket_by_number(number))
 
 
 @router.get('/tickets/<ticket_id>', security=AGENTS, tags=['tickets'], responses=responses(404))
 def get_ticket(ticket_id: TicketId) -> Response[Ticket]:
     """The ticket; its ETag is the version to send in If-Match."""
+    from inboxdesk.dal import tickets as ticket_store  # lazily: PynamoDB and botocore load on first use
+
     return _with_etag(ticket_store.get_ticket(ticket_id))
 
 
@@ -165,6 +168,8 @@ def update_ticket(
 @router.get('/tickets/<ticket_id>/messages', security=AGENTS, tags=['messages'], responses=responses(404))
 def list_messages(ticket_id: TicketId) -> MessageList:
     """The conversation in order: sanitised HTML, text, attachments, direction, flags, delivery status."""
+    from inboxdesk.dal import tickets as ticket_store  # lazily: PynamoDB and botocore load on first use
+
     ticket_store.get_ticket(ticket_id)  # 404 for an unknown ticket rather than an empty list
     return MessageList(items=[message_to_api(m) for m in ticket_store.list_messages(ticket_id)])
 
@@ -177,6 +182,7 @@ def list_messages(ticket_id: TicketId) -> MessageList:
 )
 def get_message_attachment(ticket_id: TicketId, message_id: str, attachment_id: str) -> Response[Any]:
     """Redirects to the bytes; served as a download, inline only for raster images."""
+    from inboxdesk.dal import tickets as ticket_store  # lazily: PynamoDB and botocore load on first use
     from inboxdesk.errors import NotFoundError
 
     message = next((m for m in ticket_store.list_messages(ticket_id) if m.id == message_id), None)
