@@ -42,8 +42,10 @@ class Outcomes(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
         self.lines: list[dict[str, Any]] = []
+        self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
         if record.getMessage() == 'mail ingested':
             self.lines.append(
                 {k: getattr(record, k, None) for k in ('outcome', 'ticket_number', 'queue', 'ticket_id', 's3_key')}
@@ -535,3 +537,36 @@ def test_mixed_batch_reports_exactly_the_poison_record(support):
     ids = [record['messageId'] for record in event['Records']]
     assert response == {'batchItemFailures': [{'itemIdentifier': ids[1]}, {'itemIdentifier': ids[2]}]}
     assert sorted(t.title for t in all_tickets()) == ['one', 'two']
+
+
+def test_events_reach_the_bus_and_a_failing_bus_does_not_lose_the_mail(support, monkeypatch, outcomes):
+    # Given a rule on the event bus that forwards Inboxdesk's events to a queue
+    from inboxdesk.config import inbound_settings
+
+    sqs = boto3.client('sqs')
+    events = boto3.client('events')
+    queue_url = sqs.create_queue(QueueName='inboxdesk-events-probe')['QueueUrl']
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
+    bus = r.LOCAL_NAMES[r.ENV_EVENT_BUS]
+    events.put_rule(Name='probe', EventBusName=bus, EventPattern=json.dumps({'source': ['inboxdesk']}))
+    events.put_targets(Rule='probe', EventBusName=bus, Targets=[{'Id': 'q', 'Arn': queue_arn}])
+    # When a new mail and then a reply to our answer arrive
+    deliver(make_mail())
+    reply = agent_reply(only_ticket().id)
+    deliver(make_mail(in_reply_to=f'<{reply.message_id}>'))
+    # Then the bus saw ticket.created, message.received, message.received - with ids, without the subject
+    received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)['Messages']
+    published = [json.loads(m['Body']) for m in received]
+    assert [e['detail-type'] for e in published] == ['ticket.created', 'message.received', 'message.received']
+    assert all(e['detail']['ticket_id'] == only_ticket().id for e in published)
+    assert 'Printer' not in json.dumps(published)
+    # When the bus does not exist (a broken deploy), Then the mail is still ingested
+    monkeypatch.setenv(r.ENV_EVENT_BUS, 'no-such-bus')
+    inbound_settings.cache_clear()
+    try:
+        deliver(make_mail(subject='another'))
+    finally:
+        inbound_settings.cache_clear()
+    assert len(all_tickets()) == 2
+    assert outcomes.lines[-1]['outcome'] == 'created'
+    assert 'event publish failed' in outcomes.messages
