@@ -101,6 +101,7 @@ def _run(endpoint: str) -> None:
     from inboxdesk import resources as r
     from inboxdesk.dal import queues, tickets
     from inboxdesk.logic.ingest import ingest_stored_email
+    from inboxdesk.logic.threading import make_message_id
     from inboxdesk.models import Participant
 
     bucket = os.environ[r.ENV_MAIL_BUCKET]
@@ -127,13 +128,29 @@ def _run(endpoint: str) -> None:
         to=[Participant('Alice', 'alice@customer.test')],
         subject='Re: new mail',
         text='On it.',
-        message_id=make_msgid(domain='inboxdesk.test'),
+        message_id=make_message_id(outcome.ticket_id, 'inboxdesk.test'),
     )
     threaded = ingest(_mail('Re: new mail', in_reply_to=f'<{reply.message_id}>'))
     assert threaded.kind == 'appended', threaded
     reply_calls = counter.take()
+    plain = tickets.add_outbound_message(
+        outcome.ticket_id,
+        author='agent@inboxdesk.test',
+        sender=Participant('Support', 'support@inboxdesk.test'),
+        to=[Participant('Alice', 'alice@customer.test')],
+        subject='Re: new mail',
+        text='On it.',
+        message_id=make_msgid(domain='inboxdesk.test'),
+    )
+    threaded = ingest(_mail('Re: new mail', in_reply_to=f'<{plain.message_id}>'))
+    assert threaded.kind == 'appended', threaded
+    plain_calls = counter.take()
     print(f'warm-up (cold container) calls: {dict(cold)}')
-    for label, calls in (('new mail, 1 attachment', new_calls), ('threaded reply, 1 attachment', reply_calls)):
+    for label, calls in (
+        ('new mail, 1 attachment', new_calls),
+        ('threaded reply to a make_message_id Message-ID, 1 attachment', reply_calls),
+        ('threaded reply to any other Message-ID we stored, 1 attachment', plain_calls),
+    ):
         print(f'{label}: {sum(calls.values())} calls: {dict(sorted(calls.items()))}')
 
     # 2. Throughput.

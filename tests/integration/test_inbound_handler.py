@@ -177,9 +177,12 @@ def only_ticket() -> Ticket:
     return ticket
 
 
-def agent_reply(ticket_id: str, message_id: str = '<reply-1@inboxdesk.test>') -> Message:
+def agent_reply(ticket_id: str, message_id: str | None = None) -> Message:
     from inboxdesk.dal import tickets
+    from inboxdesk.logic.threading import make_message_id
     from inboxdesk.models import Participant
+
+    message_id = message_id or make_message_id(ticket_id, 'inboxdesk.test')
 
     ticket = tickets.get_ticket(ticket_id)
     return tickets.add_outbound_message(
@@ -570,3 +573,50 @@ def test_events_reach_the_bus_and_a_failing_bus_does_not_lose_the_mail(support, 
     assert len(all_tickets()) == 2
     assert outcomes.lines[-1]['outcome'] == 'created'
     assert 'event publish failed' in outcomes.messages
+
+
+def test_a_ticket_id_in_a_message_id_alone_does_not_thread(support):
+    # Given ticket #1, and a stranger who guesses its id into a Message-ID we never sent
+    deliver(make_mail())
+    ticket = only_ticket()
+    forged = f'<{ticket.id}.01ZZZZZZZZZZZZZZZZZZZZZZZZ@inboxdesk.test>'
+    # When the stranger's mail names it in In-Reply-To
+    deliver(make_mail(sender='Mallory <mallory@elsewhere.test>', in_reply_to=forged))
+    # Then it opens a new ticket: only a stored pointer threads by headers
+    assert sorted(t.number for t in all_tickets()) == [1, 2]
+
+
+def test_reply_threads_when_the_ticket_changed_after_the_pointer_was_read(support, monkeypatch):
+    # Given a ticket with an agent's reply, and a lookup that returns a stale copy of the ticket
+    from inboxdesk.dal import tickets
+
+    deliver(make_mail())
+    ticket = only_ticket()
+    reply = agent_reply(ticket.id)
+    stale = tickets.get_ticket(ticket.id)
+    tickets.update_ticket(ticket.id, {'priority': 'high'}, expected_version=stale.version)
+    real_lookup = tickets.lookup_thread
+
+    def stale_lookup(**kwargs: Any) -> tickets.ThreadLookup:
+        found = real_lookup(**kwargs)
+        return tickets.ThreadLookup(found.pointers, found.numbered_ticket_id, found.duplicate_of, {ticket.id: stale})
+
+    monkeypatch.setattr(tickets, 'lookup_thread', stale_lookup)
+    # When the customer's answer arrives
+    deliver(make_mail(in_reply_to=f'<{reply.message_id}>'))
+    # Then it is appended once, and the agent's change is kept
+    current = tickets.get_ticket(ticket.id)
+    assert current.message_count == 3 and current.priority == 'high'
+
+
+def test_a_mail_to_thousands_of_recipients_is_still_one_message(support):
+    # Given a mail with 3,000 addresses in To and Cc and a 20,000-character subject
+    crowd = ', '.join(f'user{i}@crowd.test' for i in range(3000))
+    mail = make_mail(to=f'{SUPPORT}, {crowd}', cc=crowd, subject='spam ' * 4000)
+    # When it arrives, Then it is stored (DynamoDB's 400 KB item limit is respected)
+    deliver(mail)
+    from inboxdesk.dal import tickets
+
+    ticket = only_ticket()
+    [message] = tickets.list_messages(ticket.id)
+    assert len(message.to) == 100 and len(ticket.participants) == 50 and len(ticket.title) == 200

@@ -134,3 +134,17 @@ def test_notice_shapes():
     for garbage in ('not json', '[]', '{"hello": 1}'):
         with pytest.raises(notices.UnknownNoticeError):
             notices.parse_notice(garbage)
+
+
+def test_message_ids_we_make_carry_a_ticket_hint():
+    from inboxdesk.dal.ids import new_id
+
+    ticket_id = new_id()
+    made = threading.make_message_id(ticket_id, 'inboxdesk.test')
+    assert made.startswith(f'<{ticket_id}.') and made.endswith('@inboxdesk.test>')
+    other = threading.make_message_id(new_id(), 'inboxdesk.test')
+    assert threading.ticket_hints([normalise_message_id(made), 'abc@x', normalise_message_id(other)]) == [
+        ticket_id,
+        other[1:27],
+    ]
+    assert threading.ticket_hints(['CAF123.456@mail.gmail.com', 'lowercase01m8dyhgt92n2y8qkkdzx7hv.x@y']) == []

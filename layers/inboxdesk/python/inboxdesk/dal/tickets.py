@@ -16,7 +16,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -50,6 +50,7 @@ from inboxdesk.models import (
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+MAX_PARTICIPANTS = 50  # keeps the ticket item far below DynamoDB's 400 KB
 TICKET_FIELDS = frozenset({'status', 'assignee', 'priority', 'queue_id', 'title'})
 
 
@@ -395,6 +396,8 @@ def update_ticket(ticket_id: str, changes: dict[str, Any], expected_version: int
 def _bump(ticket: Ticket, at: str, *, extra_participants: Iterable[Participant] = ()) -> Ticket:
     participants = list(ticket.participants)
     for person in extra_participants:
+        if len(participants) >= MAX_PARTICIPANTS:
+            break
         if person.email and not ticket.is_participant(person.email) and person not in participants:
             participants.append(person)
     return replace(
@@ -529,17 +532,27 @@ class ThreadLookup:
     pointers: dict[str, MessagePointer]  # normalised Message-ID -> where it is stored
     numbered_ticket_id: str | None  # the ticket with the number asked for
     duplicate_of: str | None  # a guard exists: the ticket the mail was already ingested into
+    tickets: dict[str, Ticket] = field(default_factory=dict)  # the hinted tickets that exist (may be stale)
 
 
-def lookup_thread(*, message_ids: Sequence[str], ticket_number: int | None, guard_keys: Sequence[str]) -> ThreadLookup:
-    """One BatchGetItem: the pointers of `message_ids`, the ticket-number item, and the dedupe guards."""
-    wanted: dict[str, str] = {keys.message_id_pk(m): keys.normalise_message_id(m) for m in message_ids[:90]}
+def lookup_thread(
+    *,
+    message_ids: Sequence[str],
+    ticket_number: int | None,
+    guard_keys: Sequence[str],
+    ticket_ids: Sequence[str] = (),
+) -> ThreadLookup:
+    """One BatchGetItem: the pointers of `message_ids`, the ticket-number item, the dedupe guards, and the
+    tickets `ticket_ids` names (hints: read eventually consistent; writes check their version)."""
+    wanted: dict[str, str] = {keys.message_id_pk(m): keys.normalise_message_id(m) for m in message_ids[:80]}
     request = [(pk, keys.SINGLE_SK) for pk in wanted]
     number_pk = keys.ticket_number_pk(ticket_number) if ticket_number is not None else None
     if number_pk:
         request.append((number_pk, keys.SINGLE_SK))
     request.extend((pk, keys.SINGLE_SK) for pk in guard_keys)
+    request.extend((keys.ticket_pk(t), keys.TICKET_SK) for t in ticket_ids[:5])
     pointers: dict[str, MessagePointer] = {}
+    found: dict[str, Ticket] = {}
     numbered = duplicate = None
     for item in InboxdeskItem.batch_get(request):
         if isinstance(item, MessageIdItem) and item.pk in wanted:
@@ -549,7 +562,9 @@ def lookup_thread(*, message_ids: Sequence[str], ticket_number: int | None, guar
             numbered = item.ticket_id
         elif isinstance(item, GuardItem):
             duplicate = item.ticket_id
-    return ThreadLookup(pointers=pointers, numbered_ticket_id=numbered, duplicate_of=duplicate)
+        elif isinstance(item, TicketItem) and item.sk == keys.TICKET_SK:
+            found[item.ticket_id] = _to_ticket(item)
+    return ThreadLookup(pointers=pointers, numbered_ticket_id=numbered, duplicate_of=duplicate, tickets=found)
 
 
 def _guard(pk: str, message: Message) -> GuardItem:

@@ -8,7 +8,14 @@ pointer, guards and customer in one transaction; publish events.
 
 AWS calls for a new mail with a warm queue cache: S3 GetObject, UpdateItem (ticket number),
 TransactWriteItems, one PutObject per attachment (and one for a body over the inline limit),
-PutEvents. A reply adds a BatchGetItem and a GetItem (the ticket) instead of the number.
+PutEvents. A reply has a BatchGetItem (pointers, guards, and the ticket when the Message-ID it
+answers came from `threading.make_message_id`) instead of the number; otherwise also a GetItem.
+
+Rules worth knowing: an answer from a participant reopens a solved or pending ticket (a closed
+one stays closed, the message is still added); automatic mail never reopens and never joins
+participants; an unlinked bounce becomes a ticket flagged as a bounce; a ticket number taken
+by a delivery that turns out to be a duplicate is not reused (numbers may have gaps); poller
+jobs are routed by their headers (the mailbox -> queue link comes with the mailbox issue).
 """
 
 from __future__ import annotations
@@ -35,6 +42,11 @@ from inboxdesk.models import (
 from inboxdesk.observability import logger
 
 TITLE_LIMIT = 200
+# Items are limited to 400 KB: what a mail may put on its message item is capped (the raw mail keeps all).
+MAX_ADDRESSES = 100
+MAX_REFERENCES = 50
+MAX_PARTICIPANTS = 50
+SUBJECT_LIMIT = 998
 DESCRIPTION_LIMIT = 1000
 WRITE_ATTEMPTS = 6
 UNREADABLE_DEFECTS = ('not-mime', 'reader-error')
@@ -149,7 +161,9 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
     lookup = ThreadLookup(pointers={}, numbered_ticket_id=None, duplicate_of=None)
     if referenced or bounce_id or tag is not None:
         wanted = referenced + ([bounce_id] if bounce_id and bounce_id not in referenced else [])
-        lookup = tickets.lookup_thread(message_ids=wanted, ticket_number=tag, guard_keys=guards)
+        lookup = tickets.lookup_thread(
+            message_ids=wanted, ticket_number=tag, guard_keys=guards, ticket_ids=threading.ticket_hints(wanted)
+        )
         if lookup.duplicate_of:
             return _duplicate(lookup.duplicate_of, queue, [], guards)
 
@@ -165,6 +179,7 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
         decision = _decide(email, lookup, dmarc_failed=notice.verdicts.dmarc_failed)
 
     ccs = [_participant(a) for a in loops.external(email.cc, table.addresses, settings.own_domains)]
+    ccs = ccs[:MAX_PARTICIPANTS]
     message_key = ids.new_id()
     ticket_id = decision.ticket_id or ids.new_id()
     withhold = notice.verdicts.virus_failed
@@ -186,9 +201,9 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
         ticket_id=ticket_id,
         direction='inbound',
         sender=sender if sender.email or sender.name else None,
-        to=tuple(_participant(a) for a in email.to),
-        cc=tuple(_participant(a) for a in email.cc),
-        subject=email.subject,
+        to=tuple(_participant(a) for a in email.to[:MAX_ADDRESSES]),
+        cc=tuple(_participant(a) for a in email.cc[:MAX_ADDRESSES]),
+        subject=email.subject[:SUBJECT_LIMIT],
         text=email.text,
         html=email.html,
         attachments=tuple(attachments),
@@ -196,7 +211,7 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
         raw_key=key,
         message_id=keys.normalise_message_id(email.message_id),
         in_reply_to=keys.normalise_message_id(email.in_reply_to) if email.in_reply_to else None,
-        references=tuple(keys.normalise_message_id(r) for r in email.references),
+        references=tuple(keys.normalise_message_id(r) for r in email.references[-MAX_REFERENCES:]),
         thread_rule=decision.rule,
         flags=_flags(email, unreadable),
         attachments_withheld=withhold and bool(email.attachments),
@@ -208,6 +223,7 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
             outcome = _append(
                 message,
                 queue,
+                prefetched=lookup.tickets.get(decision.ticket_id),
                 guards=guards,
                 sender=sender,
                 joining=[] if automatic else [sender, *ccs],
@@ -305,6 +321,7 @@ def _append(
     message: Message,
     queue: Queue,
     *,
+    prefetched: Ticket | None,
     guards: list[str],
     sender: Participant,
     joining: list[Participant],
@@ -312,8 +329,9 @@ def _append(
     failed_delivery: tuple[MessagePointer, str] | None,
     written: list[str],
 ) -> IngestOutcome:
-    for _attempt in range(WRITE_ATTEMPTS):
-        before = tickets.get_ticket(message.ticket_id)
+    for attempt in range(WRITE_ATTEMPTS):
+        # The ticket read with the pointer saves a GetItem; if it was stale, the version check fails and we read again.
+        before = prefetched if attempt == 0 and prefetched is not None else tickets.get_ticket(message.ticket_id)
         after = tickets.bump_for_message(before, message.created_at, extra_participants=[p for p in joining if p.email])
         from_participant = bool(sender.email) and before.is_participant(sender.email)
         if reopen and from_participant and before.status in REOPENING_STATUSES:

@@ -10,13 +10,32 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from inboxdesk.dal.ids import new_id
 from inboxdesk.dal.keys import normalise_message_id
 from inboxdesk.mail.model import ParsedEmail
 
 T = TypeVar('T')
 
 _TAG = re.compile(r'\[#(\d{1,12})\]')
+_ULID = re.compile(r'^[0-9A-HJKMNP-TV-Z]{26}$')
 MAX_REFERENCES = 40
+MAX_HINTS = 3
+
+
+def make_message_id(ticket_id: str, domain: str) -> str:
+    """A Message-ID for mail we send about a ticket: `<ticket-id.unique@domain>`. Replies naming it let
+    ingestion read the ticket in the same BatchGetItem as the pointer (the pointer still decides)."""
+    return f'<{ticket_id}.{new_id()}@{domain}>'
+
+
+def ticket_hints(message_ids: list[str]) -> list[str]:
+    """Ticket ids that Message-IDs made by `make_message_id` carry (a hint, never trusted on its own)."""
+    hints: dict[str, None] = {}
+    for message_id in message_ids:
+        first = message_id.split('@', 1)[0].split('.', 1)[0]
+        if _ULID.match(first):
+            hints.setdefault(first, None)
+    return list(hints)[:MAX_HINTS]
 
 
 @dataclass(frozen=True, slots=True)
