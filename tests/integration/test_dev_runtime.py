@@ -236,9 +236,9 @@ def test_smtp_flags_the_gtube_test_mail_as_spam(smtp_gateway, aws):
 class DevProcess:
     """`inboxdesk dev` in a subprocess on free ports, its output collected line by line."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, ports: tuple[int, int, int] | None = None) -> None:
         self.host = '127.0.0.1'
-        self.aws_port, self.smtp_port, self.api_port = free_port(), free_port(), free_port()
+        self.aws_port, self.smtp_port, self.api_port = ports or (free_port(), free_port(), free_port())
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(('AWS_ENDPOINT', 'INBOXDESK_'))}
         self.lines: list[str] = []
         self.process = subprocess.Popen(
@@ -294,20 +294,26 @@ class DevProcess:
         finally:
             self._reader.join(5)
 
+    def wait_ready(self) -> None:
+        if not wait_for(lambda: self.said('inboxdesk dev is ready') or self.process.poll() is not None, timeout=90):
+            pytest.fail(f'inboxdesk dev did not start:\n{self.output()}')
+        if self.process.poll() is not None:
+            pytest.fail(f'inboxdesk dev exited with {self.process.returncode}:\n{self.output()}')
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
 
 @pytest.fixture
 def dev_system(tmp_path):
     dev = DevProcess(tmp_path)
     try:
-        if not wait_for(lambda: dev.said('ready') or dev.process.poll() is not None, timeout=90):
-            pytest.fail(f'inboxdesk dev did not start:\n{dev.output()}')
-        if dev.process.poll() is not None:
-            pytest.fail(f'inboxdesk dev exited with {dev.process.returncode}:\n{dev.output()}')
+        dev.wait_ready()
         yield dev
     finally:
-        if dev.process.poll() is None:
-            dev.process.kill()
-            dev.process.wait(10)
+        dev.kill()
 
 
 def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(dev_system, corpus_dir):
@@ -378,6 +384,26 @@ def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(d
     assert dev.stop() == 0, dev.output()
     assert dev.said('stopped')
     assert not dev.said('Traceback'), dev.output()
+    for port in (dev.aws_port, dev.smtp_port, dev.api_port):
+        with socket.socket() as sock:
+            assert sock.connect_ex((dev.host, port)) != 0, f'port {port} still open'
+
+
+def test_dev_starts_again_on_the_same_ports_right_after_a_stop(dev_system, tmp_path):
+    # Given a dev system that handled a mail (so its ports saw connections) and was stopped with Ctrl-C
+    first = dev_system
+    first.send(customer_mail())
+    assert wait_for(lambda: first.said('created in queue Support')), first.output()
+    assert first.stop() == 0, first.output()
+
+    # When `inboxdesk dev` is started again at once on the same ports
+    again = DevProcess(tmp_path, ports=(first.aws_port, first.smtp_port, first.api_port))
+    try:
+        # Then it starts (no "port in use" from the previous run's closed connections) and stops cleanly
+        again.wait_ready()
+        assert again.stop() == 0, again.output()
+    finally:
+        again.kill()
 
 
 def test_tickets_says_when_no_dev_system_is_running():
