@@ -18,12 +18,19 @@ from typing import IO, Protocol
 
 import inboxdesk
 from inboxdesk import resources as r
+from inboxdesk.local.worker import QueueWorker
 
 console = logging.getLogger('inboxdesk_dev')
 
 DEFAULT_QUEUE_NAME = 'Support'
 DEFAULT_QUEUE_COLOUR = '#2563eb'
 DEFAULT_QUEUE_ADDRESS = 'support@inboxdesk.test'
+# The queue-triggered functions, as the CDK app's SQS event sources: (package in functions/, queue URL
+# variable, function name). moto runs no Lambdas, so a worker per function polls its queue.
+QUEUE_FUNCTIONS = (
+    ('inbound', r.ENV_INGEST_QUEUE_URL, 'inboxdesk-inbound-local'),
+    ('outbound', r.ENV_OUTBOUND_QUEUE_URL, 'inboxdesk-outbound-local'),
+)
 
 
 class Startable(Protocol):
@@ -72,6 +79,7 @@ class DevRuntime:
     _started: list[tuple[str, Startable]] = field(default_factory=list)
     _log_files: list[IO[str]] = field(default_factory=list)
     _outcome_handlers: list[tuple[logging.Logger, logging.Handler]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what did not start, for the banner
 
     def start(self) -> None:
         from inboxdesk.local.embedded_aws import EmbeddedAws, check_ports
@@ -89,7 +97,7 @@ class DevRuntime:
 
         created = create_resources()
         self._ensure_default_queue()
-        self._start_inbound_worker(functions_dir, topic_arn=created['INBOUND_TOPIC'])
+        self._start_workers(functions_dir)
         self._start_smtp(topic_arn=created['INBOUND_TOPIC'])
         self._start_api()
 
@@ -119,6 +127,7 @@ class DevRuntime:
             f'  a token:            inboxdesk token --role agent --email you@example.org --dev-dir {s.data_dir}',
             f'ingest queue          {os.environ.get(r.ENV_INGEST_QUEUE_URL, "-")}',
             f'handler logs (JSON)   {"stdout" if s.verbose else s.data_dir / "logs" / "handlers.jsonl"}',
+            *self.notes,
             f'list tickets with `inboxdesk tickets{port}`; stop with Ctrl-C',
         ]
 
@@ -145,18 +154,38 @@ class DevRuntime:
             is_default=True,
         )
 
-    def _start_inbound_worker(self, functions_dir: Path, *, topic_arn: str) -> None:
+    def _start_workers(self, functions_dir: Path) -> None:
+        """One worker per queue-triggered function; the inbound one must exist, later ones start once written."""
         import boto3
-
-        from inboxdesk.local.outcomes import OutcomeLogHandler
-        from inboxdesk.local.worker import QueueWorker
 
         if str(functions_dir) not in sys.path:
             sys.path.insert(0, str(functions_dir))
-        module = importlib.import_module('inbound.handler')
+        sqs = boto3.client('sqs')
+        for package, queue_env, function_name in QUEUE_FUNCTIONS:
+            if package != 'inbound' and not (functions_dir / package / 'handler.py').is_file():
+                self.notes.append(f'{function_name}: not run (functions/{package}/handler.py does not exist yet)')
+                continue
+            module = importlib.import_module(f'{package}.handler')
+            self._hook_logs(module)
+            worker = QueueWorker(
+                sqs=sqs,
+                queue_url=os.environ[queue_env],
+                handler=module.lambda_handler,
+                function_name=function_name,
+                wait_seconds=self.settings.poll_seconds,
+            )
+            worker.start()
+            self._started.append((f'{function_name} worker', worker))
+
+    def _hook_logs(self, module: ModuleType) -> None:
+        """Outcome lines on the console; the JSON lines to `<data_dir>/logs/handlers.jsonl` (once per logger)."""
+        from inboxdesk.local.outcomes import OutcomeLogHandler
+
         log_dir = self.settings.data_dir / 'logs'
         log_dir.mkdir(parents=True, exist_ok=True)
         for logger in powertools_loggers(module):
+            if any(hooked is logger for hooked, _ in self._outcome_handlers):
+                continue
             handler = OutcomeLogHandler()
             logger.addHandler(handler)
             self._outcome_handlers.append((logger, handler))
@@ -165,15 +194,6 @@ class DevRuntime:
                 stream = (log_dir / 'handlers.jsonl').open('a', encoding='utf-8')
                 self._log_files.append(stream)
                 json_handler.setStream(stream)
-        worker = QueueWorker(
-            sqs=boto3.client('sqs'),
-            queue_url=os.environ[r.ENV_INGEST_QUEUE_URL],
-            handler=module.lambda_handler,
-            function_name='inboxdesk-inbound-local',
-            wait_seconds=self.settings.poll_seconds,
-        )
-        worker.start()
-        self._started.append(('inbound worker', worker))
 
     def _start_smtp(self, *, topic_arn: str) -> None:
         import boto3
