@@ -31,6 +31,9 @@ QUEUE_FUNCTIONS = (
     ('inbound', r.ENV_INGEST_QUEUE_URL, 'inboxdesk-inbound-local'),
     ('outbound', r.ENV_OUTBOUND_QUEUE_URL, 'inboxdesk-outbound-local'),
 )
+# Scheduled functions, as the CDK app's schedules: (module, handler attribute, function name, every seconds).
+# Faster than on AWS, so their effect shows while you watch.
+SCHEDULED_FUNCTIONS = (('api.handler', 'requeue_handler', 'inboxdesk-requeue-local', 60.0),)
 
 
 class Startable(Protocol):
@@ -100,6 +103,7 @@ class DevRuntime:
         self._start_workers(functions_dir)
         self._start_smtp(topic_arn=created['INBOUND_TOPIC'])
         self._start_api()
+        self._start_schedules()
 
     def stop(self) -> None:
         """Stop everything started so far, newest first; never raises."""
@@ -216,6 +220,22 @@ class DevRuntime:
         gateway.start()
         self._started.append(('SMTP', gateway))
         self.endpoints['smtp'] = f'smtp://{self.settings.host}:{self.settings.smtp_port}'
+
+    def _start_schedules(self) -> None:
+        from inboxdesk.local.scheduler import ScheduledFunction
+
+        region = os.environ.get('AWS_DEFAULT_REGION', 'eu-west-1')
+        for module_name, attribute, function_name, every in SCHEDULED_FUNCTIONS:
+            handler = getattr(importlib.import_module(module_name), attribute, None)
+            if handler is None:
+                self.notes.append(f'{function_name}: not scheduled ({module_name}.{attribute} does not exist)')
+                continue
+            schedule = ScheduledFunction(
+                handler=handler, function_name=function_name, every_seconds=every, region=region
+            )
+            schedule.start()
+            self._started.append((f'{function_name} schedule', schedule))
+            self.notes.append(f'{function_name}: runs every {every:g} s')
 
     def _start_api(self) -> None:
         """The API as API Gateway would serve it (the API engineer's `ApiServer`), imported only here."""

@@ -1,0 +1,68 @@
+"""Fire scheduled functions, as EventBridge rules / Scheduler would: moto stores schedules but never fires them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from inboxdesk.local.worker import Handler, LambdaContext
+
+logger = logging.getLogger('inboxdesk_dev')
+
+
+def scheduled_event(*, rule_name: str, region: str, account: str, at: datetime | None = None) -> dict[str, Any]:
+    """The event a scheduled EventBridge rule passes to its Lambda target."""
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    return {
+        'version': '0',
+        'id': str(uuid.uuid4()),
+        'detail-type': 'Scheduled Event',
+        'source': 'aws.events',
+        'account': account,
+        'time': moment.strftime('%Y-%m-%dT%H:%M:%SZ'),
+        'region': region,
+        'resources': [f'arn:aws:events:{region}:{account}:rule/{rule_name}'],
+        'detail': {},
+    }
+
+
+@dataclass
+class ScheduledFunction:
+    """Call `handler` every `every_seconds` (first call after one interval) in a background thread."""
+
+    handler: Handler
+    function_name: str
+    every_seconds: float
+    region: str = 'eu-west-1'
+    account: str = '123456789012'
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f'schedule-{self.function_name}', daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_seconds):
+            self.fire()
+
+    def fire(self) -> Any:
+        """One scheduled invocation; a failure is logged (Lambda would retry it), never raised."""
+        event = scheduled_event(rule_name=f'{self.function_name}-schedule', region=self.region, account=self.account)
+        context = LambdaContext(function_name=self.function_name, region=self.region, account=self.account)
+        try:
+            return self.handler(event, context)
+        except Exception as error:
+            logger.warning('%s: the scheduled run failed (%s)', self.function_name, type(error).__name__)
+            return None
