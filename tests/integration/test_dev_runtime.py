@@ -371,6 +371,14 @@ def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(d
     assert wait_for(lambda: dev.said('loop dropped'), timeout=20), dev.output()
     assert len(dev.tickets()) == 2
 
+    # When a record that is no notice lands on the ingest queue, Then the handler reports it failed and the
+    # worker leaves it for SQS to retry (and later dead-letter) instead of deleting it
+    sqs = boto3.client('sqs', endpoint_url=f'http://{dev.host}:{dev.aws_port}')
+    ingest_url = sqs.get_queue_url(QueueName=r.LOCAL_NAMES['INGEST_QUEUE'])['QueueUrl']
+    sqs.send_message(QueueUrl=ingest_url, MessageBody='not a notice')
+    assert wait_for(lambda: dev.said('failed (attempt 1 of 5): retried after the visibility timeout')), dev.output()
+    assert queue_depth(sqs, ingest_url) == 1
+
     # And the API answers on its port, as API Gateway would
     with urllib.request.urlopen(f'http://{dev.host}:{dev.api_port}/health', timeout=10) as response:
         assert response.status == 200

@@ -163,7 +163,10 @@ class QueueWorker:
         try:
             failed = failed_ids(self.handler(event, context))
         except Exception as error:  # Lambda retries the whole batch when the function raises
-            logger.warning('%s: the handler failed on a batch of %d (%s)', self.function_name, len(messages), error)
+            # (Powertools raises when every record of a batch failed; the handler logged the details)
+            logger.warning(
+                '%s: the handler raised %s on a batch of %d', self.function_name, type(error).__name__, len(messages)
+            )
             failed = {message['MessageId'] for message in messages}
         done = [m for m in messages if m['MessageId'] not in failed]
         if done:
