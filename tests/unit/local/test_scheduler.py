@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from inboxdesk.local.scheduler import ScheduledFunction
 
 
 def test_a_scheduled_function_runs_on_its_interval_even_after_a_failure():
     # Given a scheduled handler that fails on its first run
-    calls: list[tuple[dict, str]] = []
+    calls: list[tuple[dict[str, Any], str]] = []
     third = threading.Event()
 
     def handler(event, context):
