@@ -450,3 +450,18 @@ def test_dev_refuses_to_start_when_moto_already_runs_on_its_port(moto_endpoint, 
     # Then it exits 1 and says that a moto server is already running there
     assert done.returncode == 1
     assert 'moto server is already running' in done.stderr
+
+
+def test_tickets_says_when_the_aws_there_is_no_dev_system(moto_endpoint):
+    # Given a bare moto server without Inboxdesk's table, When `inboxdesk tickets` is pointed at it
+    done = subprocess.run(
+        [str(INBOXDESK), 'tickets', f'--aws-port={moto_endpoint.rsplit(":", 1)[1]}'],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    # Then it exits 1 with one clear line, no traceback
+    assert done.returncode == 1
+    assert 'is no Inboxdesk dev system' in done.stderr
+    assert 'Traceback' not in done.stderr

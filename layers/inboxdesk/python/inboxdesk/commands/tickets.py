@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     os.environ.update(local_environment(endpoint))  # before the DAL is imported: it reads the table name
     from botocore.exceptions import BotoCoreError, ClientError
+    from pynamodb.exceptions import PynamoDBException
 
     from inboxdesk.dal import queues as queue_store
     from inboxdesk.dal import tickets as ticket_store
@@ -92,8 +93,11 @@ def run(args: argparse.Namespace) -> int:
             page, cursor = ticket_store.list_tickets(limit=100, cursor=cursor)
             tickets += page
         queue_names = {queue.id: queue.name for queue in queue_store.list_queues()}
-    except (InboxdeskError, ClientError, BotoCoreError) as error:
-        print(f'inboxdesk tickets: the embedded AWS at {endpoint} has no Inboxdesk data ({error}).', file=sys.stderr)
+    except (InboxdeskError, PynamoDBException, ClientError, BotoCoreError) as error:
+        print(
+            f'inboxdesk tickets: the AWS at {endpoint} is no Inboxdesk dev system ({type(error).__name__}).',
+            file=sys.stderr,
+        )
         return 1
     rows = sorted((ticket_row(t, queue_names) for t in tickets), key=lambda row: row['number'] or 0, reverse=True)
     if args.json:
