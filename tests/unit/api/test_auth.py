@@ -1,6 +1,7 @@
 import base64
 import json
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -63,7 +64,7 @@ def test_claims_from_the_authorizer_give_one_role():
     assert admin['cognito:groups'] == '[admins agents]' and admin['exp'] == '5'
 
     # When they become callers, Then the strongest group wins and no group means no role
-    def role(claims):
+    def role(claims: dict[str, Any]) -> Role | None:
         caller = caller_from_claims(claims)
         assert caller is not None
         return caller.role
