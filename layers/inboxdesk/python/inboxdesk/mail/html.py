@@ -4,6 +4,9 @@ Both libraries are imported on first use (cold start)."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 _TAG_ATTRIBUTES: dict[str, set[str]] = {
     'a': {'href', 'title', 'name'},
     'img': {'src', 'alt', 'title', 'width', 'height', 'border', 'align'},
@@ -17,6 +20,7 @@ _TAG_ATTRIBUTES: dict[str, set[str]] = {
     'ol': {'start', 'type'},
     'li': {'value'},
 }
+_BLANK_LINES = re.compile(r'\n{3,}')
 _URL_SCHEMES = {'http', 'https', 'mailto', 'cid', 'tel'}
 _DROP_WITH_CONTENT = {'script', 'style', 'title', 'noscript', 'template', 'iframe', 'object', 'svg', 'math'}
 
@@ -50,16 +54,61 @@ def sanitize(html: str) -> str:
 
 
 def to_text(html: str) -> str:
-    """Readable text from HTML (tables and lists laid out), '' when it cannot be read."""
+    """Readable text from HTML: blocks, line breaks, lists and tables laid out (inscriptis, strict
+    CSS profile, so no indentation from nested divs); hidden (`display:none`), script and style
+    content left out; a link's target shown after its words (`our site <https://...>`) unless the
+    words already hold it. '' when it cannot be read."""
     if not html.strip():
         return ''
     try:
-        from inscriptis import get_text
+        from inscriptis import Inscriptis
+        from inscriptis.css_profiles import CSS_PROFILES
+        from inscriptis.model.config import ParserConfig
+        from lxml.etree import ParserError  # type: ignore[import-untyped]
+        from lxml.html import document_fromstring  # type: ignore[import-untyped]
 
-        return str(get_text(html))
+        content = html.strip()
+        if content.startswith('<?xml '):
+            content = content[content.find('>') + 1 :]
+        try:
+            tree = document_fromstring(content)
+        except ParserError:
+            tree = document_fromstring('<pre>' + content + '</pre>')
+        _show_link_targets(tree)
+        text = str(Inscriptis(tree, ParserConfig(css=CSS_PROFILES['strict'])).get_text())
+        # Table cells are padded to the column width: no trailing blanks, at most one empty line.
+        return _BLANK_LINES.sub('\n\n', '\n'.join(line.rstrip() for line in text.split('\n')))
     except Exception:  # noqa: BLE001 - fall back to stripping tags
-        import re
         from html import unescape
 
         stripped = re.sub(r'(?is)<(script|style)[^>]*>.*?</\1>', ' ', html)
         return unescape(re.sub(r'<[^>]+>', ' ', stripped))
+
+
+def _show_link_targets(tree: Any) -> None:
+    """Append ` <target>` to the words of every http(s) / mailto link whose words do not already
+    show the target (image-only links are left alone)."""
+    for link in tree.iter('a'):
+        href = ' '.join(str(link.get('href') or '').split())
+        scheme = href.split(':', 1)[0].lower()
+        if scheme not in ('http', 'https', 'mailto') or len(href) > 2048:
+            continue
+        target = href[len('mailto:') :].split('?', 1)[0] if scheme == 'mailto' else href
+        words = ' '.join(str(link.text_content()).split())
+        bare = target.split('://', 1)[-1].rstrip('/').lower()
+        if not words or not target or bare in words.lower() or words.lower().rstrip('/') in (bare, 'www.' + bare):
+            continue
+        suffix = f' <{target}>'
+        children = list(link)
+        if children:
+            children[-1].tail = (children[-1].tail or '') + suffix
+        else:
+            link.text = (link.text or '') + suffix
+
+
+def text_to_html(text: str) -> str:
+    """A plain-text stretch shown inside an HTML body: escaped, line breaks kept."""
+    from html import escape
+
+    lines = text.replace('\r\n', '\n').replace('\r', '\n').strip('\n').split('\n')
+    return '<div>' + '<br>\n'.join(escape(line, quote=False) for line in lines) + '</div>'

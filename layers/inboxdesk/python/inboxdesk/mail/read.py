@@ -72,6 +72,15 @@ class _Part:
 
 
 @dataclass
+class _Body:
+    """One stretch of the body, in tree order: a text leaf, an HTML leaf, or the text and HTML
+    versions a multipart/alternative offers for the same content."""
+
+    text: str | None = None
+    html: str | None = None
+
+
+@dataclass
 class _Walk:
     hints: list[str]
     blobs: Blobs = field(default_factory=Blobs)
@@ -79,8 +88,7 @@ class _Walk:
     # Named text parts shown inline (not `attachment`): the body when nothing else is.
     named_texts: list[tuple[Message, _Part]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    htmls: list[str] = field(default_factory=list)
+    bodies: list[_Body] = field(default_factory=list)
     # (filename or '', content type, bytes, content id, content location, is image)
     leaves: list[tuple[str, str, bytes, str | None, str | None]] = field(default_factory=list)
 
@@ -197,12 +205,10 @@ def _read(raw: bytes) -> ParsedEmail:
 
     walk = _Walk(hints=hints, blobs=blobs)
     _walk(msg, walk, top_level=True)
-    if not walk.texts and not walk.htmls:
+    if not walk.bodies:
         for part, info in walk.named_texts:
-            is_html = info.content_type == 'text/html'
-            (walk.htmls if is_html else walk.texts).append(_text_of(part, info, walk, html=is_html))
-    html = '\n'.join(h for h in walk.htmls if h.strip())
-    text = '\n'.join(t for t in walk.texts if t.strip())
+            _add_body(walk, _text_of(part, info, walk, html=info.content_type == 'text/html'), info.content_type)
+    text, html = _join_bodies(walk.bodies)
     referenced = _referenced(html) if html else set()
     attachments = _attachments(walk, referenced)
     text, uu_files = split_uuencoded(text)
@@ -218,8 +224,6 @@ def _read(raw: bytes) -> ParsedEmail:
             )
         )
     clean_html = html_mod.sanitize(html).strip() if html else ''
-    if not text.strip() and html:
-        text = html_mod.to_text(html)
     text = _tidy_text(text)
 
     for part in msg.walk():
@@ -440,8 +444,7 @@ def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
         return
     if _is_body_leaf(info) or (top_level and ctype in _BODY_TYPES and info.disposition != 'attachment'):
         # A single-part text mail is read in place even when its sender gave it a file name.
-        text = _text_of(part, info, walk, html=ctype == 'text/html')
-        (walk.htmls if ctype == 'text/html' else walk.texts).append(text)
+        _add_body(walk, _text_of(part, info, walk, html=ctype == 'text/html'), ctype)
         return
     if ctype in _BODY_TYPES and info.disposition != 'attachment':
         walk.named_texts.append((part, info))
@@ -472,7 +475,7 @@ def _walk_unsplit_multipart(part: Message, info: _Part, walk: _Walk) -> None:
                 walk.depth -= 1
             return
     if not _looks_binary(data[:4096]):
-        walk.texts.append(decode_bytes(data, info.params.get('charset'), walk.hints))
+        walk.bodies.append(_Body(text=decode_bytes(data, info.params.get('charset'), walk.hints)))
         return
     walk.leaves.append((_filename(info), 'application/octet-stream', data, info.content_id, None))
 
@@ -485,18 +488,48 @@ def _walk_alternative(children: list[Message], walk: _Walk) -> None:
         sub = _Walk(hints=walk.hints, blobs=walk.blobs, depth=walk.depth)
         _walk(child, sub)
         results.append(sub)
-    html_index = max((i for i, r in enumerate(results) if r.htmls), default=None)
-    text_index = max((i for i, r in enumerate(results) if r.texts and not r.htmls), default=None)
+    html_index = max((i for i, r in enumerate(results) if any(b.html is not None for b in r.bodies)), default=None)
+    text_index = max(
+        (i for i, r in enumerate(results) if r.bodies and all(b.html is None for b in r.bodies)), default=None
+    )
     if text_index is None:
-        text_index = max((i for i, r in enumerate(results) if r.texts), default=None)
+        text_index = max((i for i, r in enumerate(results) if any(b.text is not None for b in r.bodies)), default=None)
+    chosen = _Body()
     for i, sub in enumerate(results):
         if i == html_index:
-            walk.htmls.extend(sub.htmls)
+            chosen.html = _join_bodies(sub.bodies)[1]
         if i == text_index:
-            walk.texts.extend(sub.texts)
+            chosen.text = _join_bodies(sub.bodies, derive=False)[0]
         walk.leaves.extend(sub.leaves)
         walk.defects.extend(sub.defects)
         walk.named_texts.extend(sub.named_texts)
+    if chosen.text is not None or chosen.html is not None:
+        walk.bodies.append(chosen)
+
+
+def _add_body(walk: _Walk, content: str, content_type: str) -> None:
+    walk.bodies.append(_Body(html=content) if content_type == 'text/html' else _Body(text=content))
+
+
+def _join_bodies(bodies: list[_Body], derive: bool = True) -> tuple[str, str]:
+    """(text, html) of body stretches in order. The text of a stretch that has only HTML is derived
+    from it (unless `derive` is false); the HTML of a text-only stretch is its escaped text, and
+    only when some stretch has HTML."""
+    texts: list[str] = []
+    htmls: list[str] = []
+    has_html = any(b.html is not None and b.html.strip() for b in bodies)
+    for body in bodies:
+        text = body.text if body.text is not None and body.text.strip() else None
+        html = body.html if body.html is not None and body.html.strip() else None
+        if text is None and html is not None and derive:
+            text = html_mod.to_text(html)
+        if text is not None and text.strip():
+            texts.append(text.strip('\r\n').rstrip())
+        if html is not None:
+            htmls.append(html)
+        elif has_html and text is not None:
+            htmls.append(html_mod.text_to_html(text))
+    return '\n\n'.join(texts), '\n'.join(htmls)
 
 
 def _walk_related(part: Message, children: list[Message], info: _Part, walk: _Walk) -> None:
