@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -272,6 +273,26 @@ def test_subject_tag_threads_only_for_a_participant(support, outcomes):
     assert [line['outcome'] for line in outcomes.lines] == ['created', 'appended', 'created']
 
 
+def test_ccs_of_a_reply_join_the_ticket_except_our_own_addresses(support, monkeypatch):
+    # Given ticket #1 from Alice answered by an agent, and help.inboxdesk.test as one of our mail domains
+    from inboxdesk.config import inbound_settings
+    from inboxdesk.dal import tickets
+
+    monkeypatch.setenv(r.ENV_OWN_DOMAINS, 'help.inboxdesk.test')
+    inbound_settings.cache_clear()
+    deliver(make_mail())
+    ticket = only_ticket()
+    reply = agent_reply(ticket.id)
+    # When Alice answers with Carol, our Sales queue and an address in our own domain in CC
+    cc = 'Carol <Carol@Customer.test>, Sales <SALES@inboxdesk.test>, Desk <agent@help.inboxdesk.test>'
+    deliver(make_mail(cc=cc, in_reply_to=f'<{reply.message_id}>'))
+    inbound_settings.cache_clear()
+    # Then Carol takes part in the ticket, our own addresses do not, and Carol's tagged mail now threads
+    assert [(p.name, p.email) for p in tickets.get_ticket(ticket.id).participants] == [('Carol', 'carol@customer.test')]
+    deliver(make_mail(sender='Carol <carol@customer.test>', subject='Re: [#1] Printer on fire'))
+    assert len(all_tickets()) == 1 and tickets.list_messages(ticket.id)[-1].thread_rule == 'subject-tag'
+
+
 def test_subject_tag_is_ignored_when_dmarc_failed(support):
     # Given ticket #1 from Alice
     deliver(make_mail())
@@ -357,11 +378,50 @@ def test_bounce_marks_the_outgoing_message_failed(support, outcomes):
     assert outcomes.lines[-1]['outcome'] == 'bounce_linked'
 
 
-def _dsn(*, original_message_id: str, recipient: str) -> bytes:
+def test_bounce_of_the_id_ses_gave_our_reply_marks_it_failed(support, outcomes):
+    # Given an agent's reply that SES sent under its own Message-ID <...@eu-west-1.amazonses.com>
+    from inboxdesk.dal import tickets
+
+    deliver(make_mail())
+    ticket = only_ticket()
+    reply = agent_reply(ticket.id)
+    ses_id = '<0102019ab1c2d3e4-5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c-000000@eu-west-1.amazonses.com>'
+    tickets.mark_delivery(ticket.id, reply.id, status='sent', provider_message_ids=[ses_id])
+    # When the recipient's mail server returns it, naming only SES's id
+    deliver(_dsn(original_message_id=ses_id, recipient='alice@customer.test'))
+    # Then the reply is failed with the failed recipient as the reason, and no ticket is opened
+    stored = tickets.get_message(ticket.id, reply.id)
+    assert stored.delivery_status == 'failed' and stored.delivery_reason == 'bounced: alice@customer.test'
+    assert len(all_tickets()) == 1
+    assert outcomes.lines[-1]['outcome'] == 'bounce_linked'
+
+
+def test_a_delay_report_is_linked_but_does_not_fail_the_reply(support, outcomes):
+    # Given an agent's reply that was sent
+    from inboxdesk.dal import tickets
+
+    deliver(make_mail())
+    ticket = only_ticket()
+    reply = agent_reply(ticket.id, '<reply-delay@inboxdesk.test>')
+    tickets.mark_delivery(ticket.id, reply.id, status='sent')
+    # When a mail server reports that it is still trying (Action: delayed)
+    delay = _dsn(original_message_id='<reply-delay@inboxdesk.test>', recipient='alice@customer.test', action='delayed')
+    deliver(delay)
+    # Then the report sits on the ticket as a bounce, and the reply is still `sent`
+    assert len(all_tickets()) == 1
+    assert tickets.get_message(ticket.id, reply.id).delivery_status == 'sent'
+    last = tickets.list_messages(ticket.id)[-1]
+    assert last.flags.bounce and last.thread_rule == 'bounce'
+    assert outcomes.lines[-1]['outcome'] == 'bounce_linked'
+
+
+def _dsn(*, original_message_id: str, recipient: str, action: str = 'failed') -> bytes:
+    delayed = action == 'delayed'
+    subject = 'Delayed Mail (still being retried)' if delayed else 'Undelivered Mail Returned to Sender'
     return (
         'From: Mail Delivery System <MAILER-DAEMON@mx.customer.test>\r\n'
         f'To: {SUPPORT}\r\n'
-        'Subject: Undelivered Mail Returned to Sender\r\n'
+        f'Subject: {subject}\r\n'
         'Date: Fri, 27 Nov 2026 08:05:00 +0000\r\n'
         'Message-ID: <dsn-1@mx.customer.test>\r\n'
         'Auto-Submitted: auto-replied\r\n'
@@ -370,8 +430,9 @@ def _dsn(*, original_message_id: str, recipient: str) -> bytes:
         '--B\r\nContent-Type: text/plain\r\n\r\nI could not deliver your message.\r\n'
         '--B\r\nContent-Type: message/delivery-status\r\n\r\n'
         'Reporting-MTA: dns; mx.customer.test\r\n\r\n'
-        f'Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n'
-        'Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n'
+        f'Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\n'
+        f'Status: {"4.4.1" if delayed else "5.1.1"}\r\n'
+        f'Diagnostic-Code: smtp; {"451 4.4.1 try again later" if delayed else "550 5.1.1 user unknown"}\r\n'
         '--B\r\nContent-Type: text/rfc822-headers\r\n\r\n'
         f'From: {SUPPORT}\r\nTo: {recipient}\r\nSubject: Re: [#1] Printer on fire\r\n'
         f'Message-ID: {original_message_id}\r\n'
@@ -510,10 +571,18 @@ def test_unreadable_mail_is_still_a_ticket_with_the_raw_mail_attached(support, o
 
     ticket = only_ticket()
     [message] = tickets.list_messages(ticket.id)
-    assert message.flags.unreadable
-    assert [(a.filename, a.s3_key) for a in message.attachments] == [('original.eml', key)]
+    assert message.flags.unreadable and message.raw_key == key
+    [original] = message.attachments
+    assert (original.filename, original.content_type, original.size) == ('original.eml', 'message/rfc822', len(raw))
     assert ticket.title == '(no subject)'
     assert outcomes.lines[0]['outcome'] == 'created'
+    # And the agent downloads it through the link the API hands out, from a copy kept with the ticket
+    from inboxdesk.logic.tickets_api import download_url
+
+    assert original.s3_key and original.s3_key.startswith(f'attachments/{ticket.id}/')
+    boto3.client('s3').delete_object(Bucket=BUCKET, Key=key)  # raw mail expires (lifecycle rule on raw/)
+    with urllib.request.urlopen(download_url(original.s3_key, original.filename, original.content_type)) as got:
+        assert got.read() == raw
 
 
 def test_s3_test_event_is_skipped(support, outcomes):
@@ -540,6 +609,35 @@ def test_mixed_batch_reports_exactly_the_poison_record(support):
     ids = [record['messageId'] for record in event['Records']]
     assert response == {'batchItemFailures': [{'itemIdentifier': ids[1]}, {'itemIdentifier': ids[2]}]}
     assert sorted(t.title for t in all_tickets()) == ['one', 'two']
+
+
+def test_every_outcome_is_a_log_line_and_a_metric(support, outcomes, capsys):
+    # Given a batch: a new mail, the same notice again, a loop, S3's test event, and a notice whose mail is gone
+    body = ses_body(store_raw(make_mail().as_bytes()))
+    loop = ses_body(store_raw(make_mail(sender=f'Support <{SUPPORT}>').as_bytes()))
+    test_event = (FIXTURES / 's3_test_event.json').read_text()
+    gone = ses_body('raw/never-stored')
+    capsys.readouterr()
+    # When the function handles it
+    handle(sqs_event(body, body, loop, test_event, gone))
+    # Then each record has its structured line
+    assert [line['outcome'] for line in outcomes.lines] == ['created', 'duplicate', 'loop_dropped', 'skipped']
+    assert outcomes.messages.count('mail not ingested') == 1
+    # And the metrics CloudWatch receives (embedded metric format on stdout) count every outcome
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    counts = {
+        metric['Name']: sum(blob[metric['Name']]) if isinstance(blob[metric['Name']], list) else blob[metric['Name']]
+        for blob in emitted
+        for directive in blob['_aws']['CloudWatchMetrics']
+        for metric in directive['Metrics']
+    }
+    assert counts == {
+        'InboundMailCreated': 1,
+        'InboundMailDuplicate': 1,
+        'InboundMailLoopDropped': 1,
+        'InboundMailSkipped': 1,
+        'InboundMailFailed': 1,
+    }
 
 
 def test_events_reach_the_bus_and_a_failing_bus_does_not_lose_the_mail(support, monkeypatch, outcomes):

@@ -13,6 +13,7 @@ from inboxdesk.logic import loops, routing, threading
 from inboxdesk.logic.ingest import description_of, title_of
 from inboxdesk.mail import read_email
 from inboxdesk.mail.model import Address, ParsedEmail
+from inboxdesk.models import Participant, Ticket, Verdicts
 
 EVENTS = Path(__file__).resolve().parents[2] / 'fixtures' / 'events'
 
@@ -64,36 +65,53 @@ def test_subject_tag_and_referenced_ids():
     assert threading.referenced_ids(email) == ['b@x', 'c@x', 'a@x']
 
 
-class _T:
-    def __init__(self, people: set[str]) -> None:
-        self.people = people
-
-
 @pytest.mark.parametrize(
     ('pointers', 'sender', 'dmarc_failed', 'expected'),
     [
         ({'b@x': 't-headers'}, 'alice@c.test', False, ('t-headers', 'headers')),
-        ({}, 'alice@c.test', False, ('t-tagged', 'subject-tag')),
+        ({}, 'Alice@C.test', False, ('t-tagged', 'subject-tag')),
+        ({}, 'bob@c.test', False, ('t-tagged', 'subject-tag')),
         ({}, 'mallory@evil.test', False, (None, 'new')),
         ({}, 'alice@c.test', True, (None, 'new')),
         ({'b@x': 't-headers'}, 'mallory@evil.test', True, ('t-headers', 'headers')),
     ],
 )
 def test_threading_order(pointers, sender, dmarc_failed, expected):
-    # Given a mail answering <b@x> with the tag [#7] from `sender`, and ticket #7 where Alice takes part
+    # Given a mail answering <b@x> with the tag [#7] from `sender`, and ticket #7 of Alice with Bob in CC
     email = mail(f'From: {sender}\nSubject: Re: [#7] x\nMessage-ID: <m@c>\nIn-Reply-To: <b@x>')
-    tagged = _T({'alice@c.test'})
+    tagged = _ticket('t-tagged', customer='alice@c.test', ccs=['bob@c.test'])
+    reads: list[str] = []
+
+    def read_tagged() -> Ticket:
+        reads.append(tagged.id)
+        return tagged
+
     # When the threading rules decide
-    decision = threading.decide(
-        email,
-        pointers=pointers,
-        tagged_ticket=tagged,
-        is_participant=lambda t, e: e.lower() in t.people,
-        tagged_ticket_id=lambda t: 't-tagged',
-        dmarc_failed=dmarc_failed,
-    )
+    decision = threading.decide(email, pointers=pointers, tagged_ticket=read_tagged, dmarc_failed=dmarc_failed)
     # Then headers win, the tag needs a participant and no DMARC failure, otherwise a new ticket
     assert (decision.ticket_id, decision.rule) == expected
+    # And the tagged ticket is read only when the tag could decide
+    assert reads == ([] if decision.rule == 'headers' or dmarc_failed else ['t-tagged'])
+
+
+def _ticket(ticket_id: str, *, customer: str, ccs: list[str]) -> Ticket:
+    return Ticket(
+        id=ticket_id,
+        number=7,
+        title='x',
+        description='',
+        status='open',
+        queue_id='q',
+        customer=Participant('', customer),
+        participants=tuple(Participant('', cc) for cc in ccs),
+        assignee=None,
+        priority='normal',
+        created_at='2026-11-27T08:00:00Z',
+        last_activity_at='2026-11-27T08:00:00Z',
+        message_count=1,
+        verdicts=Verdicts(),
+        version=1,
+    )
 
 
 def test_title_and_description_are_cut_sensibly():

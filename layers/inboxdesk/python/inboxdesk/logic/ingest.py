@@ -8,18 +8,22 @@ pointer, guards and customer in one transaction; publish events.
 
 AWS calls for a new mail with a warm queue cache: S3 GetObject, UpdateItem (ticket number),
 TransactWriteItems, one PutObject per attachment (and one for a body over the inline limit),
-PutEvents. A reply has a BatchGetItem (pointers, guards, and the ticket when the Message-ID it
-answers came from `threading.make_message_id`) instead of the number; otherwise also a GetItem.
+PutEvents. A reply has a BatchGetItem (pointers, guards, and the ticket when a Message-ID it
+names came from `threading.make_message_id`) instead of the number; otherwise also a GetItem.
 
 Rules worth knowing: an answer from a participant reopens a solved or pending ticket (a closed
 one stays closed, the message is still added); automatic mail never reopens and never joins
-participants; an unlinked bounce becomes a ticket flagged as a bounce; a ticket number taken
-by a delivery that turns out to be a duplicate is not reused (numbers may have gaps); poller
-jobs are routed by their headers (the mailbox -> queue link comes with the mailbox issue).
+participants; a delivery report about mail we sent goes on that mail's ticket, and only a failed
+delivery marks the mail failed (a delay or success report does not); an unlinked bounce becomes a
+ticket flagged as a bounce; an unreadable mail is attached to its message as `original.eml`, stored
+under the ticket (raw mail expires); a ticket number taken by a delivery that turns out to be a
+duplicate is not reused (numbers may have gaps); poller jobs are routed by their headers (the
+mailbox -> queue link comes with the mailbox issue).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from inboxdesk.config import inbound_settings
@@ -28,12 +32,13 @@ from inboxdesk.dal.tickets import MessagePointer, ThreadLookup
 from inboxdesk.errors import ConfigurationError, DuplicateMessageError, NotFoundError, PreconditionFailedError
 from inboxdesk.events import MESSAGE_RECEIVED, TICKET_CREATED, publish
 from inboxdesk.logic import loops, routing, threading
-from inboxdesk.mail.model import Address, ParsedEmail
+from inboxdesk.mail.model import Address, Attachment, ParsedEmail
 from inboxdesk.models import (
     InboundNotice,
     IngestOutcome,
     Message,
     MessageFlags,
+    OutcomeKind,
     Participant,
     Queue,
     StoredAttachment,
@@ -92,24 +97,25 @@ def _flags(email: ParsedEmail, unreadable: bool) -> MessageFlags:
 
 
 def _store_attachments(
-    email: ParsedEmail, *, ticket_id: str, message_id: str, withhold: bool
+    parts: list[Attachment], *, ticket_id: str, message_id: str, withhold: bool
 ) -> tuple[list[StoredAttachment], list[str]]:
+    """Each part in S3 under the ticket (none when withheld: listed, not stored); the keys written."""
     stored: list[StoredAttachment] = []
     written: list[str] = []
-    for index, attachment in enumerate(email.attachments):
+    for index, part in enumerate(parts):
         key = None
         if not withhold:
-            key = mail_store.attachment_key(ticket_id, message_id, index, attachment.filename)
-            mail_store.put_object(key, attachment.content, attachment.content_type or 'application/octet-stream')
+            key = mail_store.attachment_key(ticket_id, message_id, index, part.filename)
+            mail_store.put_object(key, part.content, part.content_type or 'application/octet-stream')
             written.append(key)
         stored.append(
             StoredAttachment(
                 id=f'{message_id}-{index}',
-                filename=attachment.filename,
-                content_type=attachment.content_type,
-                size=attachment.size,
-                content_id=attachment.content_id,
-                inline=attachment.inline,
+                filename=part.filename,
+                content_type=part.content_type,
+                size=part.size,
+                content_id=part.content_id,
+                inline=part.inline,
                 s3_key=key,
             )
         )
@@ -137,10 +143,12 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
     notice = notice or InboundNotice(source='mailbox', bucket=bucket, key=key)
     settings = inbound_settings()
     raw = mail_store.get_raw_mail(bucket, key)
-    raw_size = len(raw)
     email = read_email(raw)
-    del raw
+    parts = list(email.attachments)
     unreadable = any(d.startswith(UNREADABLE_DEFECTS) for d in email.defects)
+    if unreadable:  # the agent downloads the mail itself, kept with the ticket (raw/ expires)
+        parts.append(Attachment('original.eml', 'message/rfc822', len(raw), None, False, raw))
+    del raw
 
     table = queues.routing_table()
     reason = loops.loop_reason(email, table.addresses, settings.own_domains)
@@ -168,34 +176,28 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
             return _duplicate(lookup.duplicate_of, queue, [], guards)
 
     sender = _participant(email.from_)
-    automatic = _flags(email, unreadable).automatic
+    flags = _flags(email, unreadable)
     failed_delivery: tuple[MessagePointer, str] | None = None
-    if bounce_id and bounce_id in lookup.pointers:
+    if bounce_id and bounce_id in lookup.pointers:  # a delivery report about mail we sent: on its ticket
         pointer = lookup.pointers[bounce_id]
-        recipients = ', '.join(email.classification.failed_recipients)
-        failed_delivery = (pointer, f'bounced: {recipients}' if recipients else 'bounced')
         decision = threading.ThreadDecision(pointer.ticket_id, 'bounce')
+        if email.classification.bounce_action == 'failed':  # a delay or a success report changes nothing
+            recipients = ', '.join(email.classification.failed_recipients)
+            failed_delivery = (pointer, f'bounced: {recipients}' if recipients else 'bounced')
     else:
-        decision = _decide(email, lookup, dmarc_failed=notice.verdicts.dmarc_failed)
+        decision = threading.decide(
+            email,
+            pointers={mid: p.ticket_id for mid, p in lookup.pointers.items()},
+            tagged_ticket=lambda: _ticket_or_none(lookup.numbered_ticket_id),
+            dmarc_failed=notice.verdicts.dmarc_failed,
+        )
 
     ccs = [_participant(a) for a in loops.external(email.cc, table.addresses, settings.own_domains)]
     ccs = ccs[:MAX_PARTICIPANTS]
     message_key = ids.new_id()
     ticket_id = decision.ticket_id or ids.new_id()
     withhold = notice.verdicts.virus_failed
-    attachments, written = _store_attachments(email, ticket_id=ticket_id, message_id=message_key, withhold=withhold)
-    if unreadable:
-        attachments.append(
-            StoredAttachment(
-                id=f'{message_key}-raw',
-                filename='original.eml',
-                content_type='message/rfc822',
-                size=raw_size,
-                content_id=None,
-                inline=False,
-                s3_key=key,
-            )
-        )
+    attachments, written = _store_attachments(parts, ticket_id=ticket_id, message_id=message_key, withhold=withhold)
     message = Message(
         id=message_key,
         ticket_id=ticket_id,
@@ -213,60 +215,73 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
         in_reply_to=keys.normalise_message_id(email.in_reply_to) if email.in_reply_to else None,
         references=tuple(keys.normalise_message_id(r) for r in email.references[-MAX_REFERENCES:]),
         thread_rule=decision.rule,
-        flags=_flags(email, unreadable),
-        attachments_withheld=withhold and bool(email.attachments),
+        flags=flags,
+        attachments_withheld=withhold and bool(parts),
         verdicts=notice.verdicts,
     )
 
+    outcome = None
     if decision.ticket_id is not None:
-        try:
-            outcome = _append(
-                message,
-                queue,
-                prefetched=lookup.tickets.get(decision.ticket_id),
-                guards=guards,
-                sender=sender,
-                joining=[] if automatic else [sender, *ccs],
-                reopen=not automatic,
-                failed_delivery=failed_delivery,
-                written=written,
-            )
-        except NotFoundError:  # the ticket the pointer names is gone: start a new one
+        joining = [] if flags.automatic else [sender, *ccs]
+        outcome = _append(
+            message,
+            queue,
+            prefetched=lookup.tickets.get(decision.ticket_id),
+            guards=guards,
+            sender=sender,
+            joining=joining,
+            reopen=not flags.automatic,
+            failed_delivery=failed_delivery,
+            written=written,
+        )
+        if outcome is None:  # the ticket the pointer names is gone: start a new one
             message = replace(message, thread_rule='new')
-            outcome = _create(
-                email, message, queue, guards=guards, sender=sender, ccs=ccs, notice=notice, written=written
-            )
-    else:
+    if outcome is None:
         outcome = _create(email, message, queue, guards=guards, sender=sender, ccs=ccs, notice=notice, written=written)
     if outcome.kind != 'duplicate':
         _publish(outcome, message, sender)
     return outcome
 
 
-def _decide(email: ParsedEmail, lookup: ThreadLookup, *, dmarc_failed: bool) -> threading.ThreadDecision:
-    pointers = {mid: p.ticket_id for mid, p in lookup.pointers.items()}
-    decision = threading.decide(
-        email,
-        pointers=pointers,
-        tagged_ticket=None,
-        is_participant=Ticket.is_participant,
-        tagged_ticket_id=lambda t: t.id,
-        dmarc_failed=dmarc_failed,
-    )
-    if decision.rule != 'new' or lookup.numbered_ticket_id is None:
-        return decision
+def _ticket_or_none(ticket_id: str | None) -> Ticket | None:
+    if ticket_id is None:
+        return None
     try:
-        tagged = tickets.get_ticket(lookup.numbered_ticket_id)
+        return tickets.get_ticket(ticket_id)
     except NotFoundError:
-        return decision
-    return threading.decide(
-        email,
-        pointers=pointers,
-        tagged_ticket=tagged,
-        is_participant=Ticket.is_participant,
-        tagged_ticket_id=lambda t: t.id,
-        dmarc_failed=dmarc_failed,
-    )
+        return None
+
+
+def _write(
+    kind: OutcomeKind,
+    message: Message,
+    queue: Queue,
+    *,
+    guards: list[str],
+    written: list[str],
+    write_once: Callable[[int], Ticket],
+) -> IngestOutcome:
+    """Run `write_once(attempt)` (one transaction; returns the ticket as written) until it succeeds.
+
+    A guard that exists makes the mail a duplicate; any other conflict (a concurrent writer) is tried again."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            ticket = write_once(attempt)
+        except DuplicateMessageError:
+            return _duplicate(None, queue, written, guards)
+        except PreconditionFailedError:
+            continue
+        ticket_queue = queues.routing_table().queue(ticket.queue_id) or queue
+        return IngestOutcome(
+            kind=kind,
+            ticket_id=ticket.id,
+            ticket_number=ticket.number,
+            queue_id=ticket_queue.id,
+            queue_name=ticket_queue.name,
+            thread_rule=message.thread_rule,
+            message_id=message.id,
+        )
+    raise PreconditionFailedError(f'ticket {message.ticket_id} kept changing')
 
 
 def _create(
@@ -298,23 +313,12 @@ def _create(
         verdicts=notice.verdicts,
         version=1,
     )
-    for _attempt in range(WRITE_ATTEMPTS):
-        try:
-            written += tickets.create_ticket(ticket, message, guard_keys=guards, customer=sender)
-        except DuplicateMessageError:
-            return _duplicate(None, queue, written, guards)
-        except PreconditionFailedError:
-            continue  # a transaction conflict (a concurrent redelivery): try again, the guard decides
-        return IngestOutcome(
-            kind='created',
-            ticket_id=ticket.id,
-            ticket_number=ticket.number,
-            queue_id=queue.id,
-            queue_name=queue.name,
-            thread_rule=message.thread_rule,
-            message_id=message.id,
-        )
-    raise PreconditionFailedError(f'could not write ticket {ticket.id}')
+
+    def write_once(_attempt: int) -> Ticket:
+        written.extend(tickets.create_ticket(ticket, message, guard_keys=guards, customer=sender))
+        return ticket
+
+    return _write('created', message, queue, guards=guards, written=written, write_once=write_once)
 
 
 def _append(
@@ -328,8 +332,10 @@ def _append(
     reopen: bool,
     failed_delivery: tuple[MessagePointer, str] | None,
     written: list[str],
-) -> IngestOutcome:
-    for attempt in range(WRITE_ATTEMPTS):
+) -> IngestOutcome | None:
+    """The message added to its ticket; None when that ticket no longer exists."""
+
+    def write_once(attempt: int) -> Ticket:
         # The ticket read with the pointer saves a GetItem; if it was stale, the version check fails and we read again.
         before = prefetched if attempt == 0 and prefetched is not None else tickets.get_ticket(message.ticket_id)
         after = tickets.bump_for_message(before, message.created_at, extra_participants=[p for p in joining if p.email])
@@ -337,8 +343,8 @@ def _append(
         if reopen and from_participant and before.status in REOPENING_STATUSES:
             after = replace(after, status='open')
         is_customer = bool(sender.email) and before.customer.email == sender.email
-        try:
-            written += tickets.append_message(
+        written.extend(
+            tickets.append_message(
                 before,
                 after,
                 message,
@@ -346,21 +352,14 @@ def _append(
                 customer=sender if is_customer else None,
                 failed_delivery=failed_delivery,
             )
-        except DuplicateMessageError:
-            return _duplicate(None, queue, written, guards)
-        except PreconditionFailedError:
-            continue  # the ticket changed since we read it: read it again
-        ticket_queue = queues.routing_table().queue(after.queue_id) or queue
-        return IngestOutcome(
-            kind='bounce_linked' if failed_delivery else 'appended',
-            ticket_id=after.id,
-            ticket_number=after.number,
-            queue_id=ticket_queue.id,
-            queue_name=ticket_queue.name,
-            thread_rule=message.thread_rule,
-            message_id=message.id,
         )
-    raise PreconditionFailedError(f'ticket {message.ticket_id} kept changing')
+        return after
+
+    kind: OutcomeKind = 'bounce_linked' if message.thread_rule == 'bounce' else 'appended'
+    try:
+        return _write(kind, message, queue, guards=guards, written=written, write_once=write_once)
+    except NotFoundError:
+        return None
 
 
 def _publish(outcome: IngestOutcome, message: Message, sender: Participant) -> None:

@@ -8,13 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 from inboxdesk.dal.ids import new_id
 from inboxdesk.dal.keys import normalise_message_id
 from inboxdesk.mail.model import ParsedEmail
-
-T = TypeVar('T')
+from inboxdesk.models import Ticket
 
 _TAG = re.compile(r'\[#(\d{1,12})\]')
 _ULID = re.compile(r'^[0-9A-HJKMNP-TV-Z]{26}$')
@@ -65,18 +63,18 @@ def decide(
     email: ParsedEmail,
     *,
     pointers: Mapping[str, str],
-    tagged_ticket: T | None,
-    is_participant: Callable[[T, str], bool],
-    tagged_ticket_id: Callable[[T], str],
+    tagged_ticket: Callable[[], Ticket | None],
     dmarc_failed: bool,
 ) -> ThreadDecision:
-    """`pointers`: normalised Message-ID -> ticket id for those we know; `tagged_ticket`: the ticket the
-    subject tag names (if any)."""
+    """`pointers`: normalised Message-ID -> ticket id for those we know; `tagged_ticket`: reads the ticket
+    the subject tag names (None: no tag, or no such ticket), called only when the tag could decide."""
     for message_id in referenced_ids(email):
         ticket_id = pointers.get(message_id)
         if ticket_id:
             return ThreadDecision(ticket_id, 'headers')
     sender = email.from_.address if email.from_ else ''
-    if tagged_ticket is not None and sender and not dmarc_failed and is_participant(tagged_ticket, sender):
-        return ThreadDecision(tagged_ticket_id(tagged_ticket), 'subject-tag')
+    if sender and not dmarc_failed:
+        tagged = tagged_ticket()
+        if tagged is not None and tagged.is_participant(sender):
+            return ThreadDecision(tagged.id, 'subject-tag')
     return ThreadDecision(None, 'new')
