@@ -10,7 +10,8 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable
-from email.utils import getaddresses
+from datetime import UTC, datetime
+from email.utils import getaddresses, parsedate_to_datetime
 
 from inboxdesk.mail.charsets import decode_bytes, normalize_charset
 from inboxdesk.mail.model import Address
@@ -258,12 +259,40 @@ def _parse_mailbox(item: str, hints: list[str]) -> Address | None:
     address = address.strip().strip('<>').strip().strip('"').strip()
     if address.lower().startswith('mailto:'):
         address = address[7:]
+    if address.startswith('@') and ':' in address:
+        address = address.rsplit(':', 1)[1]  # an obsolete source route: <@relay.example:user@example.com>
     if '=?' in address:
         address = decode_words(address, hints)
     name = squeeze(decode_words(_unquote_name(name), hints))
+    if len(name) > 1 and name[0] == name[-1] == '"' and name.count('"') == 2:
+        name = name[1:-1].strip()  # quotes inside an encoded word: =?utf-8?Q?=22Doe=2C_Jane=22?=
     if not name and not address:
         return None
     return Address(name=name, address=address.replace(' ', ''))
+
+
+def _merge_unquoted_names(items: list[str]) -> list[str]:
+    """Rejoin a display name its sender's client left unquoted around a comma (`Smith, John
+    <john@example.com>`): an item with neither an address nor a group, followed by a named
+    `<address>`, is the first half of that name."""
+    merged: list[str] = []
+    pending = ''
+    for item in items:
+        if pending:
+            head = item.split('<', 1)[0]
+            if '<' in item and head.strip() and '@' not in head and ':' not in head:
+                item = pending + ',' + item
+            else:
+                merged.append(pending)
+            pending = ''
+        bare = item.strip()
+        if bare and not any(ch in bare for ch in '@<>:"()') and ' ' not in bare:
+            pending = item
+            continue
+        merged.append(item)
+    if pending:
+        merged.append(pending)
+    return merged
 
 
 def parse_addresses(value: str, hints: Iterable[str] = ()) -> list[Address]:
@@ -276,7 +305,7 @@ def parse_addresses(value: str, hints: Iterable[str] = ()) -> list[Address]:
         return []
     result: list[Address] = []
     try:
-        for item in _split_top(value, ','):
+        for item in _merge_unquoted_names(_split_top(value, ',;')):
             parsed = _parse_mailbox(item, hint_list)
             if parsed is not None:
                 result.append(parsed)
@@ -299,9 +328,66 @@ def normalize_msgid(value: str) -> str | None:
     return None
 
 
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
 def parse_msgid_list(value: str) -> list[str]:
-    """Every `<id>` in a References / In-Reply-To value, in order, ignoring whatever lies between."""
+    """Every `<id>` in a References / In-Reply-To value, in order, ignoring whatever lies between
+    (comments and quoted strings too: `In-Reply-To: "Joe <joe@example.com>" <id@example.com>`)."""
+    if '"' in value or '(' in value:
+        bare = _QUOTED.sub(' ', _take_comments(value)[0])
+        if _MSGID.search(bare):
+            value = bare
     ids = [f'<{m}>' for m in _MSGID.findall(value)]
     if ids:
         return list(dict.fromkeys(ids))
     return [f'<{token}>' for token in unfold(value).split() if _BARE_MSGID.match(token)]
+
+
+# Zone names parsedate does not know (it knows UT, GMT, Z and the North American ones).
+_ZONE_NAMES = {
+    'CET': '+0100', 'CEST': '+0200', 'MET': '+0100', 'MEST': '+0200', 'BST': '+0100', 'WET': '+0000',
+    'WEST': '+0100', 'EET': '+0200', 'EEST': '+0300', 'MSK': '+0300', 'JST': '+0900', 'KST': '+0900',
+    'HKT': '+0800', 'SGT': '+0800', 'AWST': '+0800', 'ACST': '+0930', 'ACDT': '+1030', 'AEST': '+1000',
+    'AEDT': '+1100', 'NZST': '+1200', 'NZDT': '+1300', 'HST': '-1000', 'AKST': '-0900', 'AKDT': '-0800',
+    'UTC': '+0000',
+}  # fmt: skip
+_NAMED_ZONE = re.compile(r'(?<![\w+-])(' + '|'.join(_ZONE_NAMES) + r')(?![\w+-])')
+_PREFIXED_OFFSET = re.compile(r'\b(?:GMT|UTC|UT)\s*([+-])(\d{1,2}):?(\d{2})?\b')
+_COLON_OFFSET = re.compile(r'(?<=[\d\s])([+-])(\d{2}):(\d{2})\b')
+_TWELVE_HOUR = re.compile(r'\b(\d{1,2})(:\d{2}(?::\d{2})?)\s*([AaPp])\.?[Mm]\.?(?!\w)')
+_ISO_DATE = re.compile(r'^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(Z|[+-]\d{2}:?\d{2})?$', re.I)
+
+
+def _twelve_hour(match: re.Match[str]) -> str:
+    hour = int(match.group(1)) % 12 + (12 if match.group(3).lower() == 'p' else 0)
+    return f'{hour:02d}{match.group(2)}'
+
+
+def parse_date(value: str) -> datetime | None:
+    """A Date header as an aware datetime (UTC when no zone is given), None when unreadable.
+
+    Beyond RFC 5322 and its obsolete forms (parsedate): zone names such as CET or AEST, offsets
+    written `+01:00` or `GMT+0100`, 12-hour times (`10:00 PM`) and ISO 8601 (`2023-01-03T10:00Z`)."""
+    text = squeeze(_take_comments(unfold(value))[0] if '(' in value else unfold(value))
+    if not text:
+        return None
+    text = _PREFIXED_OFFSET.sub(lambda m: f'{m.group(1)}{int(m.group(2)):02d}{m.group(3) or "00"}', text)
+    text = _COLON_OFFSET.sub(r'\1\2\3', text)
+    text = _NAMED_ZONE.sub(lambda m: _ZONE_NAMES[m.group(1)], text)
+    text = _TWELVE_HOUR.sub(_twelve_hour, text)
+    parsed: datetime | None
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        parsed = None
+    if parsed is None:
+        iso = _ISO_DATE.match(text)
+        if iso is None:
+            return None
+        zone = (iso.group(3) or '').upper().replace('Z', '+0000')
+        try:
+            parsed = datetime.fromisoformat(f'{iso.group(1)}T{iso.group(2)}{zone[:3]}{":" + zone[-2:] if zone else ""}')
+        except ValueError:
+            return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed

@@ -11,11 +11,10 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -27,6 +26,7 @@ from inboxdesk.mail.headers import (
     decode_words,
     normalize_msgid,
     parse_addresses,
+    parse_date,
     parse_msgid_list,
     raw_header_text,
     unfold,
@@ -199,7 +199,8 @@ def _read(raw: bytes) -> ParsedEmail:
     if message_id is None:
         message_id = _generated_id(raw)
     in_reply_to_ids = parse_msgid_list(raw_header_text(first('in-reply-to') or b'', hints))
-    references = tuple(parse_msgid_list(raw_header_text(first('references') or b'', hints)))
+    all_references = b' '.join(value for key, value in top if key == 'references')
+    references = tuple(parse_msgid_list(raw_header_text(all_references, hints)))
     from_list = _addresses(top, 'from', hints)
     from_ = from_list[0] if from_list else None
 
@@ -307,16 +308,7 @@ def _addresses(top: list[tuple[str, bytes]], name: str, hints: list[str]) -> lis
 
 
 def _date(value: bytes | None, hints: list[str]) -> datetime | None:
-    if not value:
-        return None
-    text = unfold(raw_header_text(value, hints))
-    try:
-        parsed = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if parsed is None:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+    return parse_date(raw_header_text(value, hints)) if value else None
 
 
 def _part_headers(part: Message, hints: list[str]) -> _Part:
