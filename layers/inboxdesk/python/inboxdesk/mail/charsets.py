@@ -181,6 +181,13 @@ def decode_bytes(data: bytes, declared: str | None = None, hints: Iterable[str] 
     charsets declared in the message (the next candidates after UTF-8)."""
     if not data:
         return ''
+    if data[:2] in (b'\xff\xfe', b'\xfe\xff') or data[:3] == b'\xef\xbb\xbf':
+        # A byte order mark names the encoding whatever the label says (HTML's rule too).
+        boms = {b'\xff\xfe': ('utf-32', 'utf-16'), b'\xfe\xff': ('utf-16',), b'\xef\xbb': ('utf-8-sig',)}
+        for bom_codec in boms[data[:2]]:
+            text = _strict(data, bom_codec)
+            if text is not None:
+                return text
     codec = normalize_charset(declared)
     if data.isascii():
         if b'\x1b' in data:  # ISO-2022 escapes are 7-bit
