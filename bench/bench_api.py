@@ -79,28 +79,21 @@ def _load(start: int, stop: int, queue_ids: list[str]) -> None:
     from inboxdesk.dal import keys
     from inboxdesk.dal import tickets as ticket_store
     from inboxdesk.dal.table import TicketItem, TicketNumberItem
-    from inboxdesk.models import Participant, Ticket, Verdicts
+    from inboxdesk.models import Participant, Ticket
 
     statuses = ('new', 'open', 'pending', 'solved')  # n // 4: every queue (n % 4) gets every status
     with TicketItem.batch_write() as batch:
         for n in range(start, stop):
             at = f'2025-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:{(n // 60) % 60:02d}.{n:06d}Z'
-            ticket = Ticket(
+            ticket = Ticket.opened(
                 id=f'T{n:025d}',
                 number=n + 1,
                 title=f'Ticket {n}',
-                description='',
-                status=statuses[(n // 4) % len(statuses)],
                 queue_id=queue_ids[n % len(queue_ids)],
                 customer=Participant(name='', email=f'customer{n % 20}@example.org'),  # full pages at 1k and 50k
-                participants=(),
+                at=at,
+                status=statuses[(n // 4) % len(statuses)],
                 assignee=f'agent{n % 20}@example.com',
-                priority='normal',
-                created_at=at,
-                last_activity_at=at,
-                message_count=1,
-                verdicts=Verdicts(),
-                version=1,
             )
             for item in ticket_store._ticket_items(ticket):
                 batch.save(item)

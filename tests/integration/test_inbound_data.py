@@ -1,50 +1,45 @@
-"""The data layer the API builds on: ticket lists, optimistic updates, queues, customers, replies and
-delivery status, against the moto server (`aws` fixture)."""
+"""The data layer the API builds on: ticket lists, optimistic updates, queues, customers, replies with
+their outbox entries, delivery status, settings and uploads, against the moto server (`aws` fixture)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 from inboxdesk.errors import ConflictError, NotFoundError, PreconditionFailedError
-from inboxdesk.models import Message, Participant, Ticket, Verdicts
+from inboxdesk.models import Message, Participant, Ticket
 from tests.integration.test_inbound_handler import SUPPORT, deliver, make_mail
+
+
+def _message(ticket: Ticket, **fields: object) -> Message:
+    from inboxdesk.dal import ids
+
+    values: dict[str, object] = {
+        'direction': 'inbound',
+        'sender': ticket.customer,
+        'to': (),
+        'cc': (),
+        'subject': ticket.title,
+        'text': 'hello',
+        'html': '',
+        'attachments': (),
+        'created_at': ticket.created_at,
+        'message_id': f'm{ticket.number}@customer.test',
+        **fields,
+    }
+    return Message(id=ids.new_id(), ticket_id=ticket.id, **values)  # type: ignore[arg-type]
 
 
 def _ticket(number: int, queue_id: str, *, at: str, email: str = 'alice@customer.test', status: str = 'new') -> Ticket:
     from inboxdesk.dal import ids, tickets
 
-    ticket = Ticket(
-        id=ids.new_id(),
-        number=number,
-        title=f'ticket {number}',
-        description='',
-        status=status,
-        queue_id=queue_id,
-        customer=Participant('Customer', email),
-        participants=(),
-        assignee=None,
-        priority='normal',
-        created_at=at,
-        last_activity_at=at,
-        message_count=1,
-        verdicts=Verdicts(),
-        version=1,
+    customer = Participant('Customer', email)
+    ticket = Ticket.opened(
+        id=ids.new_id(), number=number, title=f'ticket {number}', queue_id=queue_id, customer=customer, at=at
     )
-    message = Message(
-        id=ids.new_id(),
-        ticket_id=ticket.id,
-        direction='inbound',
-        sender=ticket.customer,
-        to=(),
-        cc=(),
-        subject=ticket.title,
-        text='hello',
-        html='',
-        attachments=(),
-        created_at=at,
-        message_id=f'm{number}@customer.test',
-    )
-    tickets.create_ticket(ticket, message, guard_keys=[f'DEDUP#test#{number}'], customer=ticket.customer)
+    ticket = replace(ticket, status=status)
+    tickets.create_ticket(ticket, _message(ticket), guard_keys=[f'DEDUP#test#{number}'], customer=customer)
     return ticket
 
 
@@ -229,3 +224,79 @@ def test_note_reply_delivery_status_and_the_provider_message_id_threads(aws):
     assert customer.ticket_count == 1 and customer.name == 'Alice Customer'
     with pytest.raises(NotFoundError):
         customers.get_customer('nobody@customer.test')
+
+
+FAR_FUTURE = '9999-12-31T00:00:00.000000Z'
+
+
+def test_a_reply_is_written_with_its_outbox_entry_which_goes_once_it_is_sent(two_queues):
+    # Given a ticket with an internal note and an agent's reply
+    from inboxdesk.dal import outbox, tickets
+
+    support, _ = two_queues
+    ticket = _ticket(1, support.id, at='2026-11-27T08:00:01.000000Z')
+    tickets.add_note(ticket.id, author='agent@inboxdesk.test', text='VIP')
+    reply = tickets.add_outbound_message(
+        ticket.id,
+        author='agent@inboxdesk.test',
+        sender=Participant('Support', SUPPORT),
+        to=[ticket.customer],
+        subject='Re: ticket 1',
+        text='On our way.',
+        message_id='<reply-1@inboxdesk.test>',
+    )
+    # Then the reply, and only the reply, waits in the outbox
+    [entry] = outbox.pending(FAR_FUTURE, 10)
+    assert (entry.ticket_id, entry.message_id, entry.rfc_message_id) == (ticket.id, reply.id, 'reply-1@inboxdesk.test')
+    assert outbox.pending(reply.created_at, 10) == []  # only entries older than the cut-off
+    # When the sender reports it sent, Then the entry is gone
+    tickets.mark_delivery(ticket.id, reply.id, status='sent')
+    assert outbox.pending(FAR_FUTURE, 10) == []
+
+
+def test_a_refused_transaction_leaves_no_outbox_entry(two_queues):
+    # Given a ticket an agent opened, whose first message is outbound and queued
+    from inboxdesk.dal import outbox, tickets
+
+    support, _ = two_queues
+    first = Ticket.opened(
+        id='T1', number=1, title='t', queue_id=support.id, customer=Participant('', 'c@x.test'), at='2026-11-27T08:00Z'
+    )
+    queued = {'direction': 'outbound', 'delivery_status': 'queued', 'message_id': 'first@inboxdesk.test'}
+    tickets.create_ticket(first, _message(first, **queued), guard_keys=[], customer=None)
+    # When a second write of the same ticket with another queued message is refused (the ticket exists)
+    with pytest.raises(PreconditionFailedError):
+        tickets.create_ticket(first, _message(first, **queued), guard_keys=[], customer=None)
+    # Then only the first message and its one outbox entry exist: nothing of the refused write
+    assert [m.direction for m in tickets.list_messages('T1')] == ['outbound']
+    [entry] = outbox.pending(FAR_FUTURE, 10)
+    assert entry.message_id == tickets.list_messages('T1')[0].id
+
+
+def test_settings_are_versioned_documents(aws):
+    from inboxdesk.dal import settings
+
+    # Given nothing stored, Then the defaults read at version 0
+    assert settings.get_manual_filter() == ([], 0) and settings.get_appearance() == (None, 0)
+    # When two admins write from version 0, Then the second is refused and the first stays
+    assert settings.put_manual_filter(['a@x.test'], expected_version=0, updated_by='admin') == 1
+    with pytest.raises(PreconditionFailedError):
+        settings.put_manual_filter(['b@x.test'], expected_version=0, updated_by='other')
+    assert settings.put_appearance({'logo_url': None}, expected_version=0, updated_by='admin') == 1
+    assert settings.get_manual_filter() == (['a@x.test'], 1)
+    assert settings.get_appearance() == ({'logo_url': None}, 1)
+
+
+def test_uploads_are_found_by_id_and_know_whether_their_bytes_arrived(aws):
+    import boto3
+
+    from inboxdesk.config import inbound_settings
+    from inboxdesk.dal import attachments, mail_store
+
+    upload = attachments.StoredUpload('u1', 'a.txt', 'text/plain', 3, mail_store.upload_key('u1'), 'agent', 'now')
+    attachments.create_upload(upload)
+    assert attachments.get_upload('u1') == upload and attachments.stored_size(upload) is None
+    boto3.client('s3').put_object(Bucket=inbound_settings().mail_bucket, Key=upload.s3_key, Body=b'abc')
+    assert attachments.stored_size(upload) == 3
+    with pytest.raises(NotFoundError):
+        attachments.get_upload('u2')

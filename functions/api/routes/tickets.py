@@ -182,14 +182,7 @@ def list_messages(ticket_id: TicketId) -> MessageList:
 )
 def get_message_attachment(ticket_id: TicketId, message_id: str, attachment_id: str) -> Response[Any]:
     """Redirects to the bytes; served as a download, inline only for raster images."""
-    from inboxdesk.dal import tickets as ticket_store  # lazily: PynamoDB and botocore load on first use
-    from inboxdesk.errors import NotFoundError
-
-    message = next((m for m in ticket_store.list_messages(ticket_id) if m.id == message_id), None)
-    found = next((a for a in message.attachments if a.id == attachment_id), None) if message else None
-    if found is None or found.s3_key is None:
-        raise NotFoundError(f'attachment {attachment_id} is not in message {message_id} of ticket {ticket_id}')
-    url = logic.download_url(found.s3_key, found.filename, found.content_type)
+    url = logic.message_attachment_url(ticket_id, message_id, attachment_id)
     return Response(302, None, '', headers={'Location': url, **REDIRECT_HEADERS})
 
 

@@ -1,27 +1,19 @@
-"""Attachments agents upload for replies, and short-lived links to any stored attachment.
+"""Attachments agents upload for replies: the upload item, and its bytes in the mail bucket.
 
-Keys: pk `UPLOAD#<id>`, sk `UPLOAD` (filename, content type, declared size, S3 key, uploader).
-Bytes live in the mail bucket under `attachments/uploads/<id>/`; the client PUTs them with a
-presigned URL that signs the exact Content-Type and Content-Length, and `confirm_upload` checks
-the stored object (HeadObject) before a reply may use it.
+The upload item (`UPLOAD#<id>`, see `dal.table`) holds filename, content type, declared size, S3 key
+and uploader. The client PUTs the bytes with a presigned URL that signs the exact Content-Type and
+Content-Length (`dal.mail_store.presign_put`); `stored_size` checks what arrived before a reply may use it.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import cache
-from typing import TYPE_CHECKING, Final
 
-from inboxdesk import resources as r
+from pynamodb.exceptions import DoesNotExist
+
+from inboxdesk.dal import keys, mail_store
+from inboxdesk.dal.table import UploadItem
 from inboxdesk.errors import NotFoundError
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_s3 import S3Client
-
-UPLOAD_PREFIX: Final = f'{r.ATTACHMENT_PREFIX}uploads/'
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,99 +27,39 @@ class StoredUpload:
     created_at: str
 
 
-@cache
-def _dynamodb() -> DynamoDBClient:
-    import boto3
-
-    return boto3.client('dynamodb')
-
-
-@cache
-def _s3() -> S3Client:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client('s3', config=Config(signature_version='s3v4'))
-
-
-def _table() -> str:
-    return os.environ.get(r.ENV_TABLE) or r.LOCAL_NAMES[r.ENV_TABLE]
-
-
-def bucket() -> str:
-    return os.environ.get(r.ENV_MAIL_BUCKET) or r.LOCAL_NAMES[r.ENV_MAIL_BUCKET]
-
-
-def upload_key(upload_id: str) -> str:
-    return f'{UPLOAD_PREFIX}{upload_id}/content'
-
-
 def create_upload(upload: StoredUpload) -> None:
-    _dynamodb().put_item(
-        TableName=_table(),
-        Item={
-            'pk': {'S': f'UPLOAD#{upload.id}'},
-            'sk': {'S': 'UPLOAD'},
-            'filename': {'S': upload.filename},
-            'content_type': {'S': upload.content_type},
-            'size': {'N': str(upload.size)},
-            's3_key': {'S': upload.s3_key},
-            'uploaded_by': {'S': upload.uploaded_by},
-            'created_at': {'S': upload.created_at},
-        },
-        ConditionExpression='attribute_not_exists(pk)',
+    """Store the upload item (ids are random: the condition only guards against a reused id)."""
+    item = UploadItem(
+        keys.upload_pk(upload.id),
+        keys.UPLOAD_SK,
+        upload_id=upload.id,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        size=upload.size,
+        s3_key=upload.s3_key,
+        uploaded_by=upload.uploaded_by,
+        created_at=upload.created_at,
     )
+    item.save(condition=UploadItem.pk.does_not_exist())
 
 
 def get_upload(upload_id: str) -> StoredUpload:
-    item = _dynamodb().get_item(TableName=_table(), Key={'pk': {'S': f'UPLOAD#{upload_id}'}, 'sk': {'S': 'UPLOAD'}})
-    found = item.get('Item')
-    if not found:
-        raise NotFoundError(f'attachment {upload_id} does not exist')
-    return StoredUpload(
-        id=upload_id,
-        filename=found['filename']['S'],
-        content_type=found['content_type']['S'],
-        size=int(found['size']['N']),
-        s3_key=found['s3_key']['S'],
-        uploaded_by=found['uploaded_by']['S'],
-        created_at=found['created_at']['S'],
-    )
-
-
-def stored_size(s3_key: str) -> int | None:
-    """The size of the uploaded object, or None when nothing was uploaded yet."""
-    from botocore.exceptions import ClientError
-
+    """NotFoundError when there is no such upload (one GetItem)."""
     try:
-        return int(_s3().head_object(Bucket=bucket(), Key=s3_key)['ContentLength'])
-    except ClientError as exc:
-        if exc.response.get('Error', {}).get('Code') in ('404', 'NoSuchKey', 'NotFound'):
-            return None
-        raise
-
-
-def presign_upload(s3_key: str, content_type: str, size: int, expires_in: int) -> str:
-    return _s3().generate_presigned_url(
-        'put_object',
-        Params={'Bucket': bucket(), 'Key': s3_key, 'ContentType': content_type, 'ContentLength': size},
-        ExpiresIn=expires_in,
+        item = UploadItem.get(keys.upload_pk(upload_id), keys.UPLOAD_SK)
+    except DoesNotExist as exc:
+        raise NotFoundError(f'attachment {upload_id} does not exist') from exc
+    return StoredUpload(
+        id=item.upload_id,
+        filename=item.filename,
+        content_type=item.content_type,
+        size=int(item.size),
+        s3_key=item.s3_key,
+        uploaded_by=item.uploaded_by,
+        created_at=item.created_at,
     )
 
 
-def presign_download(s3_key: str, *, disposition: str, content_type: str, expires_in: int) -> str:
-    return _s3().generate_presigned_url(
-        'get_object',
-        Params={
-            'Bucket': bucket(),
-            'Key': s3_key,
-            'ResponseContentDisposition': disposition,
-            'ResponseContentType': content_type,
-            'ResponseCacheControl': 'private, no-store',
-        },
-        ExpiresIn=expires_in,
-    )
-
-
-def utcnow_iso() -> str:
-    return datetime.now(UTC).isoformat()
+def stored_size(upload: StoredUpload) -> int | None:
+    """The size of the bytes uploaded, or None when nothing arrived yet."""
+    return mail_store.object_size(upload.s3_key)

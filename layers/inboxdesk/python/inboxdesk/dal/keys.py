@@ -14,6 +14,11 @@ ALL_TICKETS: Final = 'TICKETS'
 DEFAULT_QUEUE_PK: Final = 'DEFAULTQUEUE'
 TICKET_COUNTER_PK: Final = 'COUNTER#ticket'
 SINGLE_SK: Final = '#'  # the sort key of items that are alone in their partition
+OUTBOX_PK: Final = 'OUTBOX'
+SETTINGS_PK: Final = 'SETTINGS'
+OUTGOING_FILTER_SK: Final = 'OUTGOING_FILTER'
+APPEARANCE_SK: Final = 'APPEARANCE'
+UPLOAD_SK: Final = 'UPLOAD'
 
 _MAX_KEY_PART: Final = 512  # DynamoDB allows 2048 bytes for a partition key; Message-IDs can be longer
 
@@ -103,3 +108,12 @@ def source_pk(ses_message_id: str | None, bucket: str, key: str) -> str:
     if ses_message_id:
         return f'SESID#{_part(ses_message_id)}'
     return f'RAW#{_part(f"{bucket}/{key}")}'
+
+
+def outbox_sk(created_at: str, ticket_id: str, message_id: str) -> str:
+    """An outbound message waiting for its job to reach the outbound queue; oldest first."""
+    return f'{created_at}#{ticket_id}#{message_id}'
+
+
+def upload_pk(upload_id: str) -> str:
+    return f'UPLOAD#{upload_id}'

@@ -1,4 +1,6 @@
-"""The mail bucket (S3): raw mail in, attachments and large bodies out. The S3 client is created lazily, once."""
+"""The mail bucket (S3): raw mail in, attachments and large bodies out, short-lived links to attachments.
+
+The S3 client is created lazily, once, signing with SigV4 (presigned links carry `X-Amz-*` parameters)."""
 
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ def _s3() -> S3Client:
     global _client
     if _client is None:
         import boto3
+        from botocore.config import Config
 
-        _client = boto3.client('s3')
+        _client = boto3.client('s3', config=Config(signature_version='s3v4'))
     return _client
 
 
@@ -48,6 +51,11 @@ def safe_filename(filename: str) -> str:
 
 def attachment_key(ticket_id: str, message_id: str, index: int, filename: str) -> str:
     return f'{resources.ATTACHMENT_PREFIX}{ticket_id}/{message_id}/{index}-{safe_filename(filename)}'
+
+
+def upload_key(upload_id: str) -> str:
+    """Where the bytes of an agent's upload (a reply attachment) go."""
+    return f'{resources.ATTACHMENT_PREFIX}uploads/{upload_id}/content'
 
 
 def body_key(ticket_id: str, message_id: str) -> str:
@@ -77,3 +85,44 @@ def delete_objects(keys: list[str]) -> None:
             _s3().delete_objects(
                 Bucket=inbound_settings().mail_bucket, Delete={'Objects': [{'Key': k} for k in chunk], 'Quiet': True}
             )
+
+
+def object_size(key: str) -> int | None:
+    """The size of an object in the mail bucket, or None when there is none (one HeadObject)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return int(_s3().head_object(Bucket=inbound_settings().mail_bucket, Key=key)['ContentLength'])
+    except ClientError as exc:
+        if exc.response.get('Error', {}).get('Code') in ('404', 'NoSuchKey', 'NotFound'):
+            return None
+        raise
+
+
+def presign_put(key: str, *, content_type: str, size: int, expires_in: int) -> str:
+    """A URL to PUT exactly `size` bytes of `content_type` to `key` (both are signed)."""
+    return _s3().generate_presigned_url(
+        'put_object',
+        Params={
+            'Bucket': inbound_settings().mail_bucket,
+            'Key': key,
+            'ContentType': content_type,
+            'ContentLength': size,
+        },
+        ExpiresIn=expires_in,
+    )
+
+
+def presign_get(key: str, *, disposition: str, content_type: str, expires_in: int) -> str:
+    """A URL to GET `key`, served with this Content-Disposition and Content-Type whatever was stored."""
+    return _s3().generate_presigned_url(
+        'get_object',
+        Params={
+            'Bucket': inbound_settings().mail_bucket,
+            'Key': key,
+            'ResponseContentDisposition': disposition,
+            'ResponseContentType': content_type,
+            'ResponseCacheControl': 'private, no-store',
+        },
+        ExpiresIn=expires_in,
+    )

@@ -16,6 +16,9 @@ Key map (strings built only in `dal.keys`; `<t>` ticket id, `<q>` queue id, time
 | default queue pointer | `DEFAULTQUEUE` | `#` | |
 | customer | `CUSTOMER#<email>` | `#` | |
 | ticket counter | `COUNTER#ticket` | `#` | |
+| outbox entry | `OUTBOX` | `<created>#<t>#<message id>` (oldest first) | |
+| setting | `SETTINGS` | `OUTGOING_FILTER` or `APPEARANCE` | |
+| upload (reply attachment) | `UPLOAD#<upload id>` | `UPLOAD` | |
 
 Every ticket index sorts on `gsiNsk = <last_activity_at>#<t>` and is read backwards, so each list
 filter is one Query, newest activity first, with no filter after the read:
@@ -31,7 +34,8 @@ filter is one Query, newest activity first, with no filter after the read:
 | customer | gsi5 | `CUSTOMER#<email>` | ticket |
 
 A ticket is written as two items (the ticket and its list copy, the same attributes) in one
-transaction, always with the condition `version = <the version read>`.
+transaction, always with the condition `version = <the version read>`. A queued outbound message
+is written in one transaction with its outbox entry, which is deleted once its job is on the queue.
 """
 
 from __future__ import annotations
@@ -227,6 +231,36 @@ class CounterItem(InboxdeskItem, discriminator='counter'):
     value = NumberAttribute(default=0)
 
 
+class OutboxItem(InboxdeskItem, discriminator='outbox'):
+    """A queued outbound message whose job is not yet on the outbound queue (`dal.outbox`)."""
+
+    ticket_id = UnicodeAttribute()
+    message_id = UnicodeAttribute()  # our id of the message
+    rfc_message_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class SettingItem(InboxdeskItem, discriminator='setting'):
+    """A small settings document (`dal.settings`) with its own optimistic version."""
+
+    data = JSONAttribute(default=dict)
+    version = NumberAttribute(default=0)  # managed by hand, like the ticket's
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+class UploadItem(InboxdeskItem, discriminator='upload'):
+    """An attachment an agent uploads for a reply (`dal.attachments`); the bytes are in the mail bucket."""
+
+    upload_id = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    s3_key = UnicodeAttribute()
+    uploaded_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
 _connection: Connection | None = None
 
 
@@ -252,11 +286,14 @@ __all__ = [
     'InboxdeskItem',
     'MessageIdItem',
     'MessageItem',
+    'OutboxItem',
     'PynamoDBException',
     'QueueItem',
+    'SettingItem',
     'TicketItem',
     'TicketNumberItem',
     'TransactWriteError',
+    'UploadItem',
     'cancellation_codes',
     'connection',
 ]

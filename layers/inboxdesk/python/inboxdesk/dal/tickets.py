@@ -5,6 +5,9 @@ transaction. A ticket is stored twice (the ticket and its list copy, see `dal.ta
 write of it is conditional on the version read, so concurrent writers never lose an update:
 `PreconditionFailedError` tells the caller to read again.
 
+A queued outbound message (an agent's reply, or the first message of a ticket an agent opens) is
+written with its outbox entry (`dal.outbox`) in the same transaction.
+
 For the API: get_ticket, get_ticket_by_number, list_tickets, update_ticket, list_messages,
 get_message, add_outbound_message, add_note. For the outbound sender: mark_delivery. For ingestion:
 lookup_thread, create_ticket, append_message.
@@ -24,12 +27,13 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from inboxdesk.config import inbound_settings
-from inboxdesk.dal import customers, ids, keys, mail_store
+from inboxdesk.dal import customers, ids, keys, mail_store, outbox
 from inboxdesk.dal.table import (
     GuardItem,
     InboxdeskItem,
     MessageIdItem,
     MessageItem,
+    OutboxItem,
     TicketItem,
     TicketNumberItem,
     cancellation_codes,
@@ -240,6 +244,13 @@ def _message_item(message: Message) -> tuple[MessageItem, list[str]]:
     return item, written
 
 
+def _save_message(tx: TransactWrite, item: MessageItem, message: Message) -> None:
+    """The message, once (`pk` condition), and the outbox entry of a queued outbound message."""
+    tx.save(item, condition=MessageItem.pk.does_not_exist())
+    if message.direction == 'outbound' and message.delivery_status == 'queued':
+        tx.save(outbox.outbox_item(message), condition=OutboxItem.pk.does_not_exist())
+
+
 def _pointer(message_id: str, message: Message) -> MessageIdItem:
     return MessageIdItem(
         keys.message_id_pk(message_id),
@@ -417,7 +428,7 @@ def _add_agent_message(ticket_id: str, build: Any, pointer_ids: Sequence[str]) -
         try:
             with TransactWrite(connection=connection()) as tx:
                 _write_ticket(tx, ticket, _bump(ticket, message.created_at))
-                tx.save(item, condition=MessageItem.pk.does_not_exist())
+                _save_message(tx, item, message)
                 for rfc_id in pointer_ids:
                     tx.save(_pointer(rfc_id, message))
             return message
@@ -439,8 +450,8 @@ def add_outbound_message(
     attachments: Sequence[StoredAttachment] = (),
     message_id: str,
 ) -> Message:
-    """Store an agent's reply (delivery status `queued`) and the pointer of its Message-ID, so the
-    customer's answer threads. The status of the ticket is left to the caller (`update_ticket`)."""
+    """Store an agent's reply (delivery status `queued`) with its outbox entry, and the pointer of its
+    Message-ID, so the customer's answer threads. The ticket's status is left to the caller (`update_ticket`)."""
     rfc_id = keys.normalise_message_id(message_id)
     message_key = ids.new_id()
 
@@ -497,8 +508,8 @@ def mark_delivery(
     provider_message_ids: Sequence[str] = (),
 ) -> None:
     """Record the delivery status of an outbound message (queued, sent, failed) and the Message-IDs the
-    provider gave it (SES: `<id@region.amazonses.com>`): replies naming those thread too.
-    NotFoundError when there is no such message."""
+    provider gave it (SES: `<id@region.amazonses.com>`): replies naming those thread too. Once it is
+    no longer queued, its outbox entry goes. NotFoundError when there is no such message."""
     if status not in DELIVERY_STATUSES:
         raise ValueError(f'unknown delivery status {status!r}')
     message = get_message(ticket_id, message_id)
@@ -516,6 +527,8 @@ def mark_delivery(
         )
         for rfc_id in provider_ids:
             tx.save(_pointer(rfc_id, message))
+        if status != 'queued' and message.direction == 'outbound':
+            tx.delete(outbox.outbox_item(message))
 
 
 # ---------------------------------------------------------------- ingestion
@@ -592,12 +605,11 @@ def _run_ingest_tx(
                     condition=TicketNumberItem.pk.does_not_exist(),
                 )
                 position += 1
-            tx.save(item, condition=MessageItem.pk.does_not_exist())
-            position += 1
             for guard_pk in guard_keys:
                 tx.save(_guard(guard_pk, message), condition=GuardItem.pk.does_not_exist())
                 guard_positions.add(position)
                 position += 1
+            _save_message(tx, item, message)  # after the guards: their positions are counted above
             if message.message_id:
                 tx.save(_pointer(message.message_id, message))
             if customer is not None and customer.email:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from inboxdesk.dal import settings as settings_store
 from inboxdesk.errors import ConflictError
 from inboxdesk.logic.tickets_api import InvalidRequestError
 from inboxdesk.models import Queue
@@ -39,6 +38,8 @@ def _automatic() -> dict[str, tuple[str, list[str]]]:
 
 
 def outgoing_filter() -> tuple[list[FilterEntry], int]:
+    from inboxdesk.dal import settings as settings_store  # lazily: cold start
+
     manual, version = settings_store.get_manual_filter()
     automatic = _automatic()
     entries = [
@@ -51,6 +52,8 @@ def outgoing_filter() -> tuple[list[FilterEntry], int]:
 
 def is_suppressed(address: str) -> bool:
     """True when Inboxdesk must never send to `address` (for the outbound sender)."""
+    from inboxdesk.dal import settings as settings_store  # lazily: cold start
+
     wanted = address.strip().lower()
     manual, _ = settings_store.get_manual_filter()
     return wanted in {a.lower() for a in manual} or wanted in _automatic()
@@ -59,6 +62,8 @@ def is_suppressed(address: str) -> bool:
 def replace_outgoing_filter(
     addresses: list[str], *, expected_version: int | None, updated_by: str
 ) -> tuple[list[FilterEntry], int]:
+    from inboxdesk.dal import settings as settings_store  # lazily: cold start
+
     wanted = {a.strip().lower() for a in addresses}
     automatic = _automatic()
     missing = sorted(a for a in automatic if a not in wanted)
@@ -74,10 +79,14 @@ def replace_outgoing_filter(
 
 
 def appearance() -> tuple[dict[str, Any] | None, int]:
+    from inboxdesk.dal import settings as settings_store  # lazily: cold start
+
     return settings_store.get_appearance()
 
 
 def replace_appearance(data: dict[str, Any], *, expected_version: int | None, updated_by: str) -> int:
+    from inboxdesk.dal import settings as settings_store  # lazily: cold start
+
     if expected_version is None:
         _, expected_version = settings_store.get_appearance()
     return settings_store.put_appearance(data, expected_version=expected_version, updated_by=updated_by)

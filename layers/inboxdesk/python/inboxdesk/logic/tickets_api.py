@@ -1,11 +1,11 @@
 """The API's business rules for tickets, conversations, replies, notes and attachments.
 
 Replies are never lost: the reply is stored as an outbound message with delivery status `queued`
-and, in the same transaction-free sequence, an outbox marker (`dal.api_extras`) is written *before*
-the message and deleted only once the job is on the outbound SQS queue. When SQS refuses the job,
-the marker stays; `requeue_pending_replies` (run at the start of every reply request and by the
-scheduled `api.handler.requeue_handler`) sends the job again. Duplicate jobs are harmless: the
-sender is idempotent on the message id.
+together with its outbox entry, in one transaction (`dal.tickets`, `dal.outbox`); the entry is
+deleted only once the job is on the outbound SQS queue. When SQS refuses the job, the entry stays;
+`requeue_pending_replies` (run at the start of every reply request and by the scheduled
+`api.handler.requeue_handler`) sends the job again. Duplicate jobs are harmless: the sender is
+idempotent on the message id.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from aws_lambda_powertools import Logger
 
-from inboxdesk.dal import attachments as attachment_store
-from inboxdesk.errors import InboxdeskError
-from inboxdesk.models import Message, Participant, StoredAttachment, Ticket, Verdicts
+from inboxdesk.errors import InboxdeskError, NotFoundError
+from inboxdesk.models import Message, Participant, ReplyJob, StoredAttachment, Ticket
+
+if TYPE_CHECKING:  # the DAL (PynamoDB, botocore) is imported on first use: cold start
+    from inboxdesk.dal.attachments import StoredUpload
+    from inboxdesk.dal.outbox import OutboxEntry
 
 logger = Logger(child=True)
 
@@ -77,8 +80,12 @@ def grant_upload(filename: str, content_type: str, size: int, uploaded_by: str) 
         )
     if size > MAX_ATTACHMENT_BYTES:
         raise InvalidRequestError(f'attachments may be at most {MAX_ATTACHMENT_BYTES} bytes; this one is {size}')
+    from inboxdesk.dal import attachments as attachment_store
+    from inboxdesk.dal import mail_store
+    from inboxdesk.dal.tickets import now_iso
+
     upload_id = uuid.uuid4().hex
-    key = attachment_store.upload_key(upload_id)
+    key = mail_store.upload_key(upload_id)
     attachment_store.create_upload(
         attachment_store.StoredUpload(
             id=upload_id,
@@ -87,10 +94,10 @@ def grant_upload(filename: str, content_type: str, size: int, uploaded_by: str) 
             size=size,
             s3_key=key,
             uploaded_by=uploaded_by,
-            created_at=attachment_store.utcnow_iso(),
+            created_at=now_iso(),
         )
     )
-    url = attachment_store.presign_upload(key, base_type, size, UPLOAD_URL_SECONDS)
+    url = mail_store.presign_put(key, content_type=base_type, size=size, expires_in=UPLOAD_URL_SECONDS)
     return UploadGrant(
         id=upload_id,
         upload_url=url,
@@ -109,26 +116,51 @@ def content_disposition(filename: str, content_type: str) -> str:
     return f'{kind}; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name, safe="")}'
 
 
-def download_url(s3_key: str, filename: str, content_type: str) -> str:
+def served_type(content_type: str) -> str:
+    """The Content-Type a download is served with: raster images as themselves, anything else as
+    `application/octet-stream`, so no browser renders HTML, SVG or script from our bucket."""
     base_type = content_type.split(';', 1)[0].strip().lower()
-    served_type = base_type if base_type in INLINE_TYPES else 'application/octet-stream'
-    return attachment_store.presign_download(
+    return base_type if base_type in INLINE_TYPES else 'application/octet-stream'
+
+
+def download_url(s3_key: str, filename: str, content_type: str) -> str:
+    from inboxdesk.dal import mail_store
+
+    served = served_type(content_type)
+    return mail_store.presign_get(
         s3_key,
-        disposition=content_disposition(filename, base_type),
-        content_type=served_type,
+        disposition=content_disposition(filename, served),
+        content_type=served,
         expires_in=DOWNLOAD_URL_SECONDS,
     )
 
 
 def upload_download_url(upload_id: str) -> str:
+    from inboxdesk.dal import attachments as attachment_store
+
     upload = attachment_store.get_upload(upload_id)
-    if attachment_store.stored_size(upload.s3_key) is None:
+    if attachment_store.stored_size(upload) is None:
         raise InvalidRequestError(f'attachment {upload_id} was never uploaded; PUT it to its upload URL first')
     return download_url(upload.s3_key, upload.filename, upload.content_type)
 
 
-def uploaded_attachments(upload_ids: list[str]) -> list[attachment_store.StoredUpload]:
+def message_attachment_url(ticket_id: str, message_id: str, attachment_id: str) -> str:
+    """A download link of an attachment of a stored message (inbound mail or a reply), same rules as uploads.
+
+    NotFoundError when the message has no such attachment, or it was withheld (virus verdict)."""
+    from inboxdesk.dal import tickets as ticket_store
+
+    message = ticket_store.get_message(ticket_id, message_id)
+    found = next((a for a in message.attachments if a.id == attachment_id), None)
+    if found is None or found.s3_key is None:
+        raise NotFoundError(f'attachment {attachment_id} is not in message {message_id} of ticket {ticket_id}')
+    return download_url(found.s3_key, found.filename, found.content_type)
+
+
+def uploaded_attachments(upload_ids: list[str]) -> list[StoredUpload]:
     """The uploads a reply names, each checked: it exists and its bytes are there, of the declared size."""
+    from inboxdesk.dal import attachments as attachment_store
+
     found = []
     for upload_id in dict.fromkeys(upload_ids):
         try:
@@ -137,7 +169,7 @@ def uploaded_attachments(upload_ids: list[str]) -> list[attachment_store.StoredU
             raise InvalidRequestError(
                 f'attachment {upload_id} does not exist; create it with POST /attachments'
             ) from exc
-        size = attachment_store.stored_size(upload.s3_key)
+        size = attachment_store.stored_size(upload)
         if size is None:
             raise InvalidRequestError(f'attachment {upload_id} was never uploaded; PUT it to its upload URL first')
         if size != upload.size or size > MAX_ATTACHMENT_BYTES:
@@ -150,23 +182,6 @@ def uploaded_attachments(upload_ids: list[str]) -> list[attachment_store.StoredU
 
 REQUEUE_GRACE_SECONDS: Final = 60  # a reply younger than this may still be on its way to the queue
 REQUEUE_BATCH: Final = 25
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyJob:
-    """The outbound queue's payload: send outbound message `message_id` of `ticket_id`."""
-
-    ticket_id: str
-    message_id: str
-    rfc_message_id: str
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            'type': 'reply',
-            'ticket_id': self.ticket_id,
-            'message_id': self.message_id,
-            'rfc_message_id': self.rfc_message_id,
-        }
 
 
 def _value_error(exc: ValueError) -> InvalidRequestError:
@@ -237,7 +252,7 @@ def _check_recipients(addresses: list[str]) -> None:
         raise InvalidRequestError(f'Inboxdesk never sends to {", ".join(blocked)} (outgoing filter)')
 
 
-def _stored(uploads: list[attachment_store.StoredUpload]) -> tuple[StoredAttachment, ...]:
+def _stored(uploads: list[StoredUpload]) -> tuple[StoredAttachment, ...]:
     return tuple(
         StoredAttachment(
             id=u.id,
@@ -252,18 +267,18 @@ def _stored(uploads: list[attachment_store.StoredUpload]) -> tuple[StoredAttachm
     )
 
 
-def _enqueue(job: ReplyJob, outbox_sk: str) -> bool:
+def _enqueue(entry: OutboxEntry) -> bool:
     """True when the job is on the queue (and the outbox entry gone); False leaves it for the sweep."""
-    from inboxdesk.dal import api_extras
+    from inboxdesk.dal import outbox
 
     try:
-        api_extras.send_job(job.to_json())
+        outbox.send_job(ReplyJob(entry.ticket_id, entry.message_id, entry.rfc_message_id))
     except Exception as exc:  # noqa: BLE001 - any failure: the reply stays queued and is swept later
         logger.warning(
-            'reply job not queued', ticket_id=job.ticket_id, message_id=job.message_id, error=type(exc).__name__
+            'reply job not queued', ticket_id=entry.ticket_id, message_id=entry.message_id, error=type(exc).__name__
         )
         return False
-    api_extras.delete_outbox(outbox_sk)
+    outbox.remove(entry)
     return True
 
 
@@ -275,7 +290,7 @@ def _new_rfc_id(sender: Participant) -> str:
 
 def reply(ticket_id: str, *, author: str, text: str, html: str, cc: list[str], attachment_ids: list[str]) -> Message:
     """Store the reply as `queued`, then put its job on the outbound queue (see the module docstring)."""
-    from inboxdesk.dal import api_extras
+    from inboxdesk.dal import outbox
     from inboxdesk.dal import tickets as ticket_store
 
     requeue_pending_replies()
@@ -284,9 +299,6 @@ def reply(ticket_id: str, *, author: str, text: str, html: str, cc: list[str], a
     uploads = uploaded_attachments(attachment_ids)
     sender = _sender_for(ticket.queue_id)
     rfc_id = _new_rfc_id(sender)
-    created = ticket_store.now_iso()
-    outbox = api_extras.OutboxEntry(api_extras.outbox_sk(created, ticket.id, rfc_id), ticket.id, rfc_id, created)
-    api_extras.put_outbox(outbox)
     message = ticket_store.add_outbound_message(
         ticket.id,
         author=author,
@@ -299,7 +311,7 @@ def reply(ticket_id: str, *, author: str, text: str, html: str, cc: list[str], a
         attachments=_stored(uploads),
         message_id=rfc_id,
     )
-    _enqueue(ReplyJob(ticket.id, message.id, rfc_id), outbox.sk)
+    _enqueue(outbox.entry_of(message))
     return message
 
 
@@ -322,7 +334,7 @@ def open_ticket(
     attachment_ids: list[str],
 ) -> tuple[Ticket, Message]:
     """A ticket an agent opens for a customer: its first message is outbound (queued, like a reply)."""
-    from inboxdesk.dal import api_extras, counters, ids
+    from inboxdesk.dal import counters, ids, outbox
     from inboxdesk.dal import queues as queue_store
     from inboxdesk.dal import tickets as ticket_store
 
@@ -341,22 +353,18 @@ def open_ticket(
     rfc_id = _new_rfc_id(sender)
     clean_html = sanitise_html(html)
     ccs = tuple(Participant(name='', email=a) for a in cc)
-    ticket = Ticket(
+    ticket = Ticket.opened(
         id=ticket_id,
         number=number,
         title=title,
-        description=text,
-        status='open',
         queue_id=queue_id,
         customer=customer,
+        at=now,
+        description=text,
+        status='open',
         participants=ccs,
         assignee=author if '@' in author else None,
         priority=priority,
-        created_at=now,
-        last_activity_at=now,
-        message_count=1,
-        verdicts=Verdicts(),
-        version=1,
     )
     message = Message(
         id=ids.new_id(),
@@ -374,30 +382,27 @@ def open_ticket(
         message_id=rfc_id,
         delivery_status='queued',
     )
-    outbox = api_extras.OutboxEntry(api_extras.outbox_sk(now, ticket_id, rfc_id), ticket_id, rfc_id, now)
-    api_extras.put_outbox(outbox)
-    ticket_store.create_ticket(ticket, message, guard_keys=[], customer=customer)
-    _enqueue(ReplyJob(ticket_id, message.id, rfc_id), outbox.sk)
+    ticket_store.create_ticket(ticket, message, guard_keys=[], customer=customer)  # with its outbox entry
+    _enqueue(outbox.entry_of(message))
     return ticket, message
 
 
 def requeue_pending_replies(now: datetime | None = None, grace_seconds: int = REQUEUE_GRACE_SECONDS) -> int:
     """Queue again the replies whose job never reached the queue; returns how many were queued."""
-    from inboxdesk.dal import api_extras
+    from inboxdesk.dal import outbox
     from inboxdesk.dal import tickets as ticket_store
 
     cutoff = ((now or datetime.now(UTC)) - timedelta(seconds=grace_seconds)).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
     queued = 0
-    for entry in api_extras.list_outbox(cutoff, REQUEUE_BATCH):
+    for entry in outbox.pending(cutoff, REQUEUE_BATCH):
         try:
-            messages = ticket_store.list_messages(entry.ticket_id)
-        except InboxdeskError:
-            messages = []
-        message = next((m for m in messages if m.message_id == entry.rfc_message_id), None)
-        if message is None or message.delivery_status != 'queued':
-            api_extras.delete_outbox(entry.sk)  # never stored, or already on its way
+            status = ticket_store.get_message(entry.ticket_id, entry.message_id).delivery_status
+        except NotFoundError:
+            status = None
+        if status != 'queued':
+            outbox.remove(entry)  # gone, or already on its way
             continue
-        if not _enqueue(ReplyJob(entry.ticket_id, message.id, entry.rfc_message_id), entry.sk):
+        if not _enqueue(entry):
             break  # the queue is still refusing: try again next time
         queued += 1
     return queued

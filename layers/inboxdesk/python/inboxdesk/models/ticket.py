@@ -69,6 +69,42 @@ class Ticket:
     verdicts: Verdicts
     version: int  # optimistic concurrency: pass it back to `update_ticket(expected_version=)`
 
+    @classmethod
+    def opened(
+        cls,
+        *,
+        id: str,
+        number: int,
+        title: str,
+        queue_id: str,
+        customer: Participant,
+        at: str,
+        description: str = '',
+        status: str = 'new',
+        participants: tuple[Participant, ...] = (),
+        assignee: str | None = None,
+        priority: str = 'normal',
+        verdicts: Verdicts | None = None,
+    ) -> Ticket:
+        """A new ticket with its first message at `at` (version 1)."""
+        return cls(
+            id=id,
+            number=number,
+            title=title,
+            description=description,
+            status=status,
+            queue_id=queue_id,
+            customer=customer,
+            participants=participants,
+            assignee=assignee,
+            priority=priority,
+            created_at=at,
+            last_activity_at=at,
+            message_count=1,
+            verdicts=verdicts or Verdicts(),
+            version=1,
+        )
+
     def is_participant(self, email: str) -> bool:
         wanted = email.lower()
         return self.customer.email.lower() == wanted or any(p.email.lower() == wanted for p in self.participants)
@@ -194,6 +230,30 @@ class Message:
             'delivery_reason': self.delivery_reason,
             'verdicts': self.verdicts.to_json(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyJob:
+    """The outbound queue's payload: send outbound message `message_id` of `ticket_id` (queued)."""
+
+    ticket_id: str
+    message_id: str
+    rfc_message_id: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            'type': 'reply',
+            'ticket_id': self.ticket_id,
+            'message_id': self.message_id,
+            'rfc_message_id': self.rfc_message_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReplyJob:
+        """KeyError or TypeError when the payload is not a reply job."""
+        if data.get('type') != 'reply':
+            raise TypeError(f'not a reply job: {data.get("type")!r}')
+        return cls(str(data['ticket_id']), str(data['message_id']), str(data['rfc_message_id']))
 
 
 @dataclass(frozen=True, slots=True)
