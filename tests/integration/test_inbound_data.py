@@ -11,6 +11,8 @@ from inboxdesk.errors import ConflictError, NotFoundError, PreconditionFailedErr
 from inboxdesk.models import Message, Participant, Ticket
 from tests.integration.test_inbound_handler import SUPPORT, deliver, make_mail
 
+FAR_FUTURE = '9999-12-31T00:00:00.000000Z'
+
 
 def _message(ticket: Ticket, **fields: object) -> Message:
     from inboxdesk.dal import ids
@@ -193,7 +195,7 @@ def test_a_queue_with_tickets_cannot_be_deleted(two_queues):
 
 def test_note_reply_delivery_status_and_the_provider_message_id_threads(aws):
     # Given a ticket from a customer's mail, with an internal note and an agent's reply
-    from inboxdesk.dal import customers, queues, tickets
+    from inboxdesk.dal import customers, outbox, queues, tickets
 
     queues.create_queue(name='Support', inbound_addresses=[SUPPORT])
     deliver(make_mail())
@@ -209,13 +211,18 @@ def test_note_reply_delivery_status_and_the_provider_message_id_threads(aws):
         message_id='<reply-7@inboxdesk.test>',
     )
     assert reply.delivery_status == 'queued'
+    # Then the reply, and not the note, waits in the outbox (entries older than the cut-off only)
+    [entry] = outbox.pending(FAR_FUTURE, 10)
+    assert (entry.ticket_id, entry.message_id, entry.rfc_message_id) == (ticket.id, reply.id, 'reply-7@inboxdesk.test')
+    assert outbox.pending(reply.created_at, 10) == []
     # When the sender reports it sent through SES, which gave the mail its own Message-ID
     tickets.mark_delivery(
         ticket.id, reply.id, status='sent', provider_message_ids=['<0102abc@eu-west-1.amazonses.com>']
     )
     # And the customer answers a copy that only carries SES's Message-ID
     deliver(make_mail(subject='thanks', in_reply_to='<0102abc@eu-west-1.amazonses.com>'))
-    # Then the answer threads into the ticket, after the note and the reply, in order
+    # Then its outbox entry is gone, and the answer threads into the ticket after the note and the reply
+    assert outbox.pending(FAR_FUTURE, 10) == []
     messages = tickets.list_messages(ticket.id)
     assert [m.direction for m in messages] == ['inbound', 'note', 'outbound', 'inbound']
     assert messages[2].delivery_status == 'sent' and messages[3].thread_rule == 'headers'
@@ -224,34 +231,6 @@ def test_note_reply_delivery_status_and_the_provider_message_id_threads(aws):
     assert customer.ticket_count == 1 and customer.name == 'Alice Customer'
     with pytest.raises(NotFoundError):
         customers.get_customer('nobody@customer.test')
-
-
-FAR_FUTURE = '9999-12-31T00:00:00.000000Z'
-
-
-def test_a_reply_is_written_with_its_outbox_entry_which_goes_once_it_is_sent(two_queues):
-    # Given a ticket with an internal note and an agent's reply
-    from inboxdesk.dal import outbox, tickets
-
-    support, _ = two_queues
-    ticket = _ticket(1, support.id, at='2026-11-27T08:00:01.000000Z')
-    tickets.add_note(ticket.id, author='agent@inboxdesk.test', text='VIP')
-    reply = tickets.add_outbound_message(
-        ticket.id,
-        author='agent@inboxdesk.test',
-        sender=Participant('Support', SUPPORT),
-        to=[ticket.customer],
-        subject='Re: ticket 1',
-        text='On our way.',
-        message_id='<reply-1@inboxdesk.test>',
-    )
-    # Then the reply, and only the reply, waits in the outbox
-    [entry] = outbox.pending(FAR_FUTURE, 10)
-    assert (entry.ticket_id, entry.message_id, entry.rfc_message_id) == (ticket.id, reply.id, 'reply-1@inboxdesk.test')
-    assert outbox.pending(reply.created_at, 10) == []  # only entries older than the cut-off
-    # When the sender reports it sent, Then the entry is gone
-    tickets.mark_delivery(ticket.id, reply.id, status='sent')
-    assert outbox.pending(FAR_FUTURE, 10) == []
 
 
 def test_a_refused_transaction_leaves_no_outbox_entry(two_queues):

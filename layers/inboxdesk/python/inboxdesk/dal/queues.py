@@ -143,6 +143,17 @@ def _default_item(queue_id: str) -> DefaultQueueItem:
     return DefaultQueueItem(keys.DEFAULT_QUEUE_PK, keys.SINGLE_SK, queue_id=queue_id)
 
 
+def _make_default(tx: TransactWrite, queue_id: str, previous_default: str | None) -> None:
+    """Point the default at `queue_id` and clear the flag of the previous default (in `tx`)."""
+    tx.save(_default_item(queue_id))
+    if previous_default:
+        tx.update(
+            QueueItem(keys.queue_pk(previous_default), keys.QUEUE_SK),
+            actions=[QueueItem.is_default.set(False)],
+            condition=QueueItem.pk.exists(),
+        )
+
+
 def _current_default_id() -> str | None:
     try:
         return str(DefaultQueueItem.get(keys.DEFAULT_QUEUE_PK, keys.SINGLE_SK).queue_id)
@@ -191,13 +202,7 @@ def create_queue(
                 positions[index] = address
                 tx.save(_address_item(address, queue.id), condition=AddressItem.pk.does_not_exist())
             if queue.is_default:
-                tx.save(_default_item(queue.id))
-                if previous_default:
-                    tx.update(
-                        QueueItem(keys.queue_pk(previous_default), keys.QUEUE_SK),
-                        actions=[QueueItem.is_default.set(False)],
-                        condition=QueueItem.pk.exists(),
-                    )
+                _make_default(tx, queue.id, previous_default)
     except TransactWriteError as exc:
         raise _address_conflict(exc, positions) or ConflictError('the queues changed meanwhile, try again') from exc
     finally:
@@ -271,13 +276,7 @@ def update_queue(queue_id: str, changes: dict[str, Any]) -> Queue:
             for address in removed:
                 tx.delete(_address_item(address, queue_id), condition=AddressItem.queue_id == queue_id)
             if previous_default != queue_id and updated.is_default and not current.is_default:
-                tx.save(_default_item(queue_id))
-                if previous_default:
-                    tx.update(
-                        QueueItem(keys.queue_pk(previous_default), keys.QUEUE_SK),
-                        actions=[QueueItem.is_default.set(False)],
-                        condition=QueueItem.pk.exists(),
-                    )
+                _make_default(tx, queue_id, previous_default)
     except TransactWriteError as exc:
         raise _address_conflict(exc, positions) or ConflictError('the queue changed meanwhile, try again') from exc
     finally:
