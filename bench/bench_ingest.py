@@ -3,7 +3,10 @@
 1. AWS calls per new mail (one attachment) and per threaded reply, counted with a botocore
    `before-call` event hook on every session in use (boto3's default session and PynamoDB's).
    Target: one S3 read, one DynamoDB transaction, one S3 write per attachment, at most two
-   further calls.
+   further calls. Replies: to a Message-ID made by `threading.make_message_id` (its ticket is read
+   with the pointer), to SES's rewritten id with and without ours in References, to another id we
+   sent, to the customer's own first mail, by the subject tag alone; and a new mail naming an
+   unknown Message-ID.
 2. Messages per second: N new mails (one small attachment each) through `ingest_stored_email`,
    sequentially, into a table that grows from empty. moto deep-copies the table for every item of
    a transaction, so its cost grows with the table; the rate is printed per slice to show it.
@@ -48,7 +51,13 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _mail(subject: str, *, attachment: bytes = b'%PDF-1.4 small', in_reply_to: str | None = None) -> bytes:
+def _mail(
+    subject: str,
+    *,
+    attachment: bytes = b'%PDF-1.4 small',
+    in_reply_to: str | None = None,
+    references: str | None = None,
+) -> bytes:
     msg = EmailMessage()
     msg['From'] = 'Alice Customer <alice@customer.test>'
     msg['To'] = 'support@inboxdesk.test'
@@ -56,6 +65,8 @@ def _mail(subject: str, *, attachment: bytes = b'%PDF-1.4 small', in_reply_to: s
     msg['Message-ID'] = make_msgid(domain='customer.test')
     if in_reply_to:
         msg['In-Reply-To'] = in_reply_to
+    if references:
+        msg['References'] = references
     msg.set_content('Hello,\n\nthe printer is on fire again.\n')
     msg.add_attachment(attachment, maintype='application', subtype='octet-stream', filename='report.bin')
     return msg.as_bytes()
@@ -118,40 +129,60 @@ def _run(endpoint: str) -> None:
     ingest(_mail('warm-up'))
     cold = counter.take()
 
-    # 1. Calls per new mail and per threaded reply.
+    # 1. Calls per new mail and per threaded reply (each reply to the ticket of `outcome`).
     outcome = ingest(_mail('new mail'))
     new_calls = counter.take()
-    reply = tickets.add_outbound_message(
-        outcome.ticket_id,
-        author='agent@inboxdesk.test',
-        sender=Participant('Support', 'support@inboxdesk.test'),
-        to=[Participant('Alice', 'alice@customer.test')],
-        subject='Re: new mail',
-        text='On it.',
-        message_id=make_message_id(outcome.ticket_id, 'inboxdesk.test'),
+
+    def agent_reply(message_id: str) -> str:
+        """An agent's reply on the ticket, as the API stores it; its normalised Message-ID."""
+        reply = tickets.add_outbound_message(
+            outcome.ticket_id,
+            author='agent@inboxdesk.test',
+            sender=Participant('Support', 'support@inboxdesk.test'),
+            to=[Participant('Alice', 'alice@customer.test')],
+            subject='Re: new mail',
+            text='On it.',
+            message_id=message_id,
+        )
+        return str(reply.message_id)
+
+    def reply_calls(
+        label: str, *, subject: str = 'Re: new mail', in_reply_to: str | None = None, references: str | None = None
+    ) -> tuple[str, Counter[str]]:
+        threaded = ingest(_mail(subject, in_reply_to=in_reply_to, references=references))
+        assert threaded.kind == 'appended' and threaded.ticket_id == outcome.ticket_id, (label, threaded)
+        return label, counter.take()
+
+    ours = agent_reply(make_message_id(outcome.ticket_id, 'inboxdesk.test'))
+    plain = agent_reply(make_msgid(domain='inboxdesk.test'))
+    ses_id = f'{uuid.uuid4().hex}-000000@eu-west-1.amazonses.com'
+    tickets.mark_delivery(
+        outcome.ticket_id, tickets.list_messages(outcome.ticket_id)[-1].id, status='sent', provider_message_ids=[ses_id]
     )
-    threaded = ingest(_mail('Re: new mail', in_reply_to=f'<{reply.message_id}>'))
-    assert threaded.kind == 'appended', threaded
-    reply_calls = counter.take()
-    plain = tickets.add_outbound_message(
-        outcome.ticket_id,
-        author='agent@inboxdesk.test',
-        sender=Participant('Support', 'support@inboxdesk.test'),
-        to=[Participant('Alice', 'alice@customer.test')],
-        subject='Re: new mail',
-        text='On it.',
-        message_id=make_msgid(domain='inboxdesk.test'),
-    )
-    threaded = ingest(_mail('Re: new mail', in_reply_to=f'<{plain.message_id}>'))
-    assert threaded.kind == 'appended', threaded
-    plain_calls = counter.take()
+    first = tickets.list_messages(outcome.ticket_id)[0].message_id
+    number = tickets.get_ticket(outcome.ticket_id).number
+    replies = [
+        reply_calls('reply to a make_message_id Message-ID', in_reply_to=f'<{ours}>'),
+        reply_calls(
+            "reply to SES's id, ours in References", in_reply_to=f'<{ses_id}>', references=f'<{ours}> <{ses_id}>'
+        ),
+        reply_calls("reply to SES's id alone", in_reply_to=f'<{ses_id}>'),
+        reply_calls('reply to any other Message-ID we sent', in_reply_to=f'<{plain}>'),
+        reply_calls('customer follow-up to their own first mail', in_reply_to=f'<{first}>'),
+        reply_calls('subject tag only, from the customer', subject=f'Re: [#{number}] new mail'),
+    ]
+    new_with_refs = ingest(_mail('forwarded thread', in_reply_to=make_msgid(domain='elsewhere.test')))
+    assert new_with_refs.kind == 'created', new_with_refs
     print(f'warm-up (cold container) calls: {dict(cold)}')
-    for label, calls in (
-        ('new mail, 1 attachment', new_calls),
-        ('threaded reply to a make_message_id Message-ID, 1 attachment', reply_calls),
-        ('threaded reply to any other Message-ID we stored, 1 attachment', plain_calls),
-    ):
-        print(f'{label}: {sum(calls.values())} calls: {dict(sorted(calls.items()))}')
+    for label, calls in [
+        ('new mail', new_calls),
+        *replies,
+        ('new mail naming a Message-ID we do not know', counter.take()),
+    ]:
+        further = (
+            sum(calls.values()) - calls['s3:GetObject'] - calls['dynamodb:TransactWriteItems'] - calls['s3:PutObject']
+        )
+        print(f'{label}, 1 attachment: {sum(calls.values())} calls, {further} further: {dict(sorted(calls.items()))}')
 
     # 2. Throughput.
     raws = [_mail(f'load {i}') for i in range(N)]

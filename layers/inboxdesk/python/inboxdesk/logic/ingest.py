@@ -188,12 +188,11 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
         decision = threading.decide(
             email,
             pointers={mid: p.ticket_id for mid, p in lookup.pointers.items()},
-            tagged_ticket=lambda: _ticket_or_none(lookup.numbered_ticket_id),
+            tagged_ticket=lambda: _read_tagged(lookup),
             dmarc_failed=notice.verdicts.dmarc_failed,
         )
 
-    ccs = [_participant(a) for a in loops.external(email.cc, table.addresses, settings.own_domains)]
-    ccs = ccs[:MAX_PARTICIPANTS]
+    ccs = [_participant(a) for a in loops.external(email.cc, table.addresses, settings.own_domains)][:MAX_PARTICIPANTS]
     message_key = ids.new_id()
     ticket_id = decision.ticket_id or ids.new_id()
     withhold = notice.verdicts.virus_failed
@@ -222,34 +221,28 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
 
     outcome = None
     if decision.ticket_id is not None:
-        joining = [] if flags.automatic else [sender, *ccs]
-        outcome = _append(
-            message,
-            queue,
-            prefetched=lookup.tickets.get(decision.ticket_id),
-            guards=guards,
-            sender=sender,
-            joining=joining,
-            reopen=not flags.automatic,
-            failed_delivery=failed_delivery,
-            written=written,
-        )
+        prefetched = lookup.tickets.get(decision.ticket_id)
+        outcome = _append(message, queue, prefetched, guards, sender, ccs, failed_delivery, written)
         if outcome is None:  # the ticket the pointer names is gone: start a new one
             message = replace(message, thread_rule='new')
     if outcome is None:
-        outcome = _create(email, message, queue, guards=guards, sender=sender, ccs=ccs, notice=notice, written=written)
+        outcome = _create(message, queue, guards, sender, ccs, written)
     if outcome.kind != 'duplicate':
         _publish(outcome, message, sender)
     return outcome
 
 
-def _ticket_or_none(ticket_id: str | None) -> Ticket | None:
+def _read_tagged(lookup: ThreadLookup) -> Ticket | None:
+    """The ticket the subject tag names (one GetItem), kept with the lookup so appending to it reads it no more."""
+    ticket_id = lookup.numbered_ticket_id
     if ticket_id is None:
         return None
-    try:
-        return tickets.get_ticket(ticket_id)
-    except NotFoundError:
-        return None
+    if ticket_id not in lookup.tickets:
+        try:
+            lookup.tickets[ticket_id] = tickets.get_ticket(ticket_id)
+        except NotFoundError:
+            return None
+    return lookup.tickets[ticket_id]
 
 
 def _write(
@@ -285,22 +278,20 @@ def _write(
 
 
 def _create(
-    email: ParsedEmail,
     message: Message,
     queue: Queue,
-    *,
     guards: list[str],
     sender: Participant,
     ccs: list[Participant],
-    notice: InboundNotice,
     written: list[str],
 ) -> IngestOutcome:
-    spam = notice.verdicts.virus_failed or notice.verdicts.spam_failed
+    """A new ticket in `queue` whose first message is `message`: SES's spam or virus FAIL makes it spam."""
+    spam = message.verdicts.virus_failed or message.verdicts.spam_failed
     ticket = Ticket(
         id=message.ticket_id,
         number=counters.next_ticket_number(),
-        title=title_of(email.subject),
-        description=description_of(email.text),
+        title=title_of(message.subject),
+        description=description_of(message.text),
         status='spam' if spam else 'new',
         queue_id=queue.id,
         customer=sender,
@@ -310,7 +301,7 @@ def _create(
         created_at=message.created_at,
         last_activity_at=message.created_at,
         message_count=1,
-        verdicts=notice.verdicts,
+        verdicts=message.verdicts,
         version=1,
     )
 
@@ -324,23 +315,24 @@ def _create(
 def _append(
     message: Message,
     queue: Queue,
-    *,
     prefetched: Ticket | None,
     guards: list[str],
     sender: Participant,
-    joining: list[Participant],
-    reopen: bool,
+    ccs: list[Participant],
     failed_delivery: tuple[MessagePointer, str] | None,
     written: list[str],
 ) -> IngestOutcome | None:
-    """The message added to its ticket; None when that ticket no longer exists."""
+    """The message added to its ticket; None when that ticket no longer exists. Unless the mail is automatic,
+    its sender and CCs join the participants, and a participant's answer reopens a solved or pending ticket."""
+    automatic = message.flags.automatic
+    joining = [] if automatic else [p for p in (sender, *ccs) if p.email]
 
     def write_once(attempt: int) -> Ticket:
         # The ticket read with the pointer saves a GetItem; if it was stale, the version check fails and we read again.
         before = prefetched if attempt == 0 and prefetched is not None else tickets.get_ticket(message.ticket_id)
-        after = tickets.bump_for_message(before, message.created_at, extra_participants=[p for p in joining if p.email])
+        after = tickets.bump_for_message(before, message.created_at, extra_participants=joining)
         from_participant = bool(sender.email) and before.is_participant(sender.email)
-        if reopen and from_participant and before.status in REOPENING_STATUSES:
+        if not automatic and from_participant and before.status in REOPENING_STATUSES:
             after = replace(after, status='open')
         is_customer = bool(sender.email) and before.customer.email == sender.email
         written.extend(
