@@ -20,6 +20,31 @@ STACK_ID = 'Inboxdesk'
 METRICS_NAMESPACE = 'Inboxdesk'
 LAMBDA_PYTHON_VERSION = '3.12'
 
+# POWERTOOLS_SERVICE_NAME per function: also the `service` dimension of the metrics each one emits.
+SERVICE_INBOUND = 'inboxdesk-inbound'
+SERVICE_API = 'inboxdesk-api'
+SERVICE_REQUEUE = 'inboxdesk-requeue'
+
+# What the inbound handler counts (functions/inbound/handler.py: one metric per outcome, and failures).
+INBOUND_OUTCOME_METRICS = (
+    'InboundMailCreated',
+    'InboundMailAppended',
+    'InboundMailDuplicate',
+    'InboundMailLoopDropped',
+    'InboundMailBounceLinked',
+    'InboundMailSkipped',
+)
+INBOUND_FAILED_METRIC = 'InboundMailFailed'
+EVENT_PUBLISH_FAILED_METRIC = 'EventPublishFailed'  # inboxdesk.events: the bus refused ticket/message events
+
+# Tuning the functions read (inboxdesk.config); set explicitly so both writers of messages agree and the
+# console shows them. Bodies over the limit (UTF-8 bytes, text + html) go to S3 under bodies/.
+INLINE_BODY_LIMIT = 4096
+QUEUE_CACHE_SECONDS = 60  # how long a container trusts its copy of the queues after another changed them
+
+REQUEUE_EVERY_MINUTES = 1  # the API's sweep of replies whose job could not be put on the outbound queue
+INGEST_OLDEST_AGE_ALARM_MINUTES = 15  # mail normally waits seconds; a retried one waits one visibility timeout
+
 # cdk.json context keys
 CTX_MAIL_DOMAINS = 'inboxdesk:mailDomains'
 CTX_RULE_SET_NAME = 'inboxdesk:receiptRuleSetName'

@@ -14,12 +14,14 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from inboxdesk import resources
+from inboxdesk import config, resources
+from infra.constants import INLINE_BODY_LIMIT, QUEUE_CACHE_SECONDS, SERVICE_API
 from infra.constructs.outbound import Outbound
 from infra.constructs.runtime import InboxdeskFunction, Layers, log_retention
 from infra.constructs.storage import Storage
 from infra.nag import acknowledge
 
+UPLOAD_PREFIX = f'{resources.ATTACHMENT_PREFIX}uploads/'  # agents' presigned uploads (dal.mail_store.upload_key)
 GROUPS = {'agents': 'Agents: tickets, messages, notes, replies, attachments', 'admins': 'Admins: also queues, settings'}
 PUBLIC_ROUTES = ('/health', '/openapi.json', '/docs')  # GET only, no authorizer
 PROTECTED_METHODS = [
@@ -137,14 +139,15 @@ class Api(Construct):
             self,
             'Handler',
             handler='api.handler.lambda_handler',
-            service='inboxdesk-api',
+            service=SERVICE_API,
             layers=layers,
             environment={
                 resources.ENV_TABLE: storage.table.table_name,
                 resources.ENV_MAIL_BUCKET: storage.bucket.bucket_name,
                 resources.ENV_OUTBOUND_QUEUE_URL: outbound.queue.queue_url,
-                resources.ENV_EVENT_BUS: storage.event_bus.event_bus_name,
                 resources.ENV_OWN_DOMAINS: ','.join(mail_domains),
+                config.ENV_INLINE_BODY_LIMIT: str(INLINE_BODY_LIMIT),  # replies and notes: same limit as inbound
+                config.ENV_QUEUE_CACHE_SECONDS: str(QUEUE_CACHE_SECONDS),
             },
             log_retention_days=log_retention_days,
             memory_size=1024,
@@ -154,13 +157,15 @@ class Api(Construct):
         )
         role = self.function.role
         storage.grant_table_read_write(role)
-        # Presigned download/upload URLs carry this role's rights, so these prefixes are also the presign scope.
+        # Presigned URLs carry this role's rights, so these prefixes are also the presign scope. Downloads:
+        # attachments ingestion stored (an unreadable mail's `original.eml` copy too) and agents uploaded; raw/
+        # stays out of reach. Large bodies are read from and written to bodies/. Uploads (presigned PUT) go to
+        # attachments/uploads/ only. The API publishes no events: no events:PutEvents.
         storage.grant_objects(
             role,
             read=[resources.ATTACHMENT_PREFIX, resources.BODY_PREFIX],
-            write=[resources.ATTACHMENT_PREFIX, resources.BODY_PREFIX],
+            write=[UPLOAD_PREFIX, resources.BODY_PREFIX],
         )
-        storage.grant_put_events(role)
         outbound.grant_send(role)
 
         self.access_logs = logs.LogGroup(

@@ -19,7 +19,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from inboxdesk import resources
+from inboxdesk import config, resources
+from infra.constants import INLINE_BODY_LIMIT, QUEUE_CACHE_SECONDS, SERVICE_INBOUND
 from infra.constructs.runtime import InboxdeskFunction, Layers
 from infra.constructs.storage import Storage
 from infra.nag import acknowledge
@@ -144,13 +145,15 @@ class MailIngest(Construct):
             self,
             'Inbound',
             handler='inbound.handler.lambda_handler',
-            service='inboxdesk-inbound',
+            service=SERVICE_INBOUND,
             layers=layers,
             environment={
                 resources.ENV_TABLE: storage.table.table_name,
                 resources.ENV_MAIL_BUCKET: storage.bucket.bucket_name,
                 resources.ENV_EVENT_BUS: storage.event_bus.event_bus_name,
                 resources.ENV_OWN_DOMAINS: ','.join(mail_domains),
+                config.ENV_INLINE_BODY_LIMIT: str(INLINE_BODY_LIMIT),
+                config.ENV_QUEUE_CACHE_SECONDS: str(QUEUE_CACHE_SECONDS),
             },
             log_retention_days=log_retention_days,
             memory_size=1024,
@@ -171,6 +174,8 @@ class MailIngest(Construct):
             role,
             read=[resources.RAW_MAIL_PREFIX],
             write=[resources.ATTACHMENT_PREFIX, resources.BODY_PREFIX],
+            # A mail that turns out to be a duplicate removes the attachments and body it already wrote.
+            delete=[resources.ATTACHMENT_PREFIX, resources.BODY_PREFIX],
         )
         storage.grant_put_events(role)
 

@@ -145,16 +145,20 @@ class Storage(Construct):
             iam.PolicyStatement(actions=['kms:Decrypt', 'kms:GenerateDataKey'], resources=[self.key.key_arn])
         )
 
-    def grant_objects(self, role: iam.Role, *, read: list[str], write: list[str]) -> None:
-        """GetObject on `read` prefixes and PutObject on `write` prefixes of the mail bucket, nothing else."""
-        for actions, prefixes in ((['s3:GetObject'], read), (['s3:PutObject'], write)):
+    def grant_objects(
+        self, role: iam.Role, *, read: list[str], write: list[str], delete: list[str] | None = None
+    ) -> None:
+        """GetObject (also HeadObject) on `read` prefixes, PutObject on `write` prefixes and DeleteObject (also
+        DeleteObjects per key) on `delete` prefixes of the mail bucket, nothing else: no listing, no versions."""
+        delete = delete or []
+        for actions, prefixes in ((['s3:GetObject'], read), (['s3:PutObject'], write), (['s3:DeleteObject'], delete)):
             if prefixes:
                 role.add_to_principal_policy(
                     iam.PolicyStatement(
                         actions=actions, resources=[self.bucket.arn_for_objects(f'{p}*') for p in prefixes]
                     )
                 )
-        for prefix in sorted(set(read) | set(write)):
+        for prefix in sorted(set(read) | set(write) | set(delete)):
             acknowledge(
                 role,
                 f'AwsSolutions-IAM5[Resource::<{self._logical_id(self.bucket)}.Arn>/{prefix}*]',

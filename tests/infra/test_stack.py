@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from inboxdesk import resources
+import pytest
+
+from inboxdesk import config, resources
 from tests.infra.conftest import MAIL_DOMAINS, Synthesized
 from tests.infra.helpers import arn_suffix, as_list, of_type, one, props, resources_for, statements_of_role
 
-HANDLERS = {'inbound': 'inbound.handler.lambda_handler', 'api': 'api.handler.lambda_handler'}
+HANDLERS = {
+    'inbound': 'inbound.handler.lambda_handler',
+    'api': 'api.handler.lambda_handler',
+    'requeue': 'api.handler.requeue_handler',
+}
+SERVICES = {'inbound': 'inboxdesk-inbound', 'api': 'inboxdesk-api', 'requeue': 'inboxdesk-requeue'}
 
 
 def _ids(t: dict[str, Any]) -> dict[str, str]:
@@ -24,6 +31,7 @@ def _ids(t: dict[str, Any]) -> dict[str, str]:
         'ingest_dlq': one(t, 'AWS::SQS::Queue', 'MailIngestIngestDlq')[0],
         'outbound_queue': one(t, 'AWS::SQS::Queue', 'OutboundQueue')[0],
         'outbound_dlq': one(t, 'AWS::SQS::Queue', 'OutboundDlq')[0],
+        'sweep_dlq': one(t, 'AWS::SQS::Queue', 'ReplySweepDlq')[0],
         'alarm_topic': one(t, 'AWS::SNS::Topic', 'MonitoringAlarms')[0],
     }
 
@@ -35,6 +43,11 @@ def _function(t: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
 
 def _role_id(function: dict[str, Any]) -> str:
     return str(props(function)['Role']['Fn::GetAtt'][0])
+
+
+def _prefixes(statements: list[dict[str, Any]], action: str, resource_id: str) -> list[str]:
+    """Sorted ARN suffixes (`/raw/*`, `/index/*`, '') of the resources `action` is allowed on."""
+    return sorted(str(arn_suffix(r, resource_id)) for r in resources_for(statements, action))
 
 
 def test_one_table_with_the_keys_and_indexes_of_resources_py(synthesized: Synthesized) -> None:
@@ -239,23 +252,83 @@ def test_functions_run_python_312_on_arm64_with_both_layers_json_logs_and_tracin
     assert props(domain)['CompatibleRuntimes'] == ['python3.12']
 
 
-def test_function_environment_uses_the_names_of_resources_py(synthesized: Synthesized) -> None:
-    # Given the synthesized stack
+_READ_VARIABLES = (
+    resources.ENV_TABLE,
+    resources.ENV_MAIL_BUCKET,
+    resources.ENV_EVENT_BUS,
+    resources.ENV_OWN_DOMAINS,
+    resources.ENV_OUTBOUND_QUEUE_URL,
+    config.ENV_INLINE_BODY_LIMIT,
+    config.ENV_QUEUE_CACHE_SECONDS,
+)
+
+
+def _variables(t: dict[str, Any], name: str) -> dict[str, Any]:
+    return dict(props(_function(t, name)[1])['Environment']['Variables'])
+
+
+def test_each_function_gets_exactly_the_variables_its_code_reads(synthesized: Synthesized) -> None:
+    # Given the synthesized stack and the variables each function's code paths read (inboxdesk.config,
+    # inboxdesk.dal, inboxdesk.events): inbound publishes events, the API and the sweep queue reply jobs
     t = synthesized.template
     ids = _ids(t)
-    expected_common = {
-        resources.ENV_TABLE: {'Ref': ids['table']},
-        resources.ENV_MAIL_BUCKET: {'Ref': ids['bucket']},
-        resources.ENV_EVENT_BUS: {'Ref': ids['bus']},
-        resources.ENV_OWN_DOMAINS: ','.join(MAIL_DOMAINS),
+    table, bucket = {'Ref': ids['table']}, {'Ref': ids['bucket']}
+    tuning = {config.ENV_INLINE_BODY_LIMIT: '4096', config.ENV_QUEUE_CACHE_SECONDS: '60'}
+    domains = ','.join(MAIL_DOMAINS)
+    expected = {
+        'inbound': {
+            resources.ENV_TABLE: table,
+            resources.ENV_MAIL_BUCKET: bucket,
+            resources.ENV_EVENT_BUS: {'Ref': ids['bus']},
+            resources.ENV_OWN_DOMAINS: domains,
+            **tuning,
+        },
+        'api': {
+            resources.ENV_TABLE: table,
+            resources.ENV_MAIL_BUCKET: bucket,
+            resources.ENV_OUTBOUND_QUEUE_URL: {'Ref': ids['outbound_queue']},
+            resources.ENV_OWN_DOMAINS: domains,
+            **tuning,
+        },
+        'requeue': {
+            resources.ENV_TABLE: table,
+            resources.ENV_MAIL_BUCKET: bucket,
+            resources.ENV_OUTBOUND_QUEUE_URL: {'Ref': ids['outbound_queue']},
+        },
     }
-    for name, extra in (('inbound', {}), ('api', {resources.ENV_OUTBOUND_QUEUE_URL: {'Ref': ids['outbound_queue']}})):
-        # When reading each function's variables
-        variables = props(_function(t, name)[1])['Environment']['Variables']
-        # Then the resource variables are exactly those of resources.py, pointing at this stack's resources
-        resource_vars = {k: v for k, v in variables.items() if not k.startswith('POWERTOOLS_')}
-        assert resource_vars == {**expected_common, **extra}
-        assert variables['POWERTOOLS_SERVICE_NAME'] == f'inboxdesk-{name}'
+    for name, variables in expected.items():
+        # When reading the function's environment
+        found = _variables(t, name)
+        # Then its resource variables point at this stack's resources, and Powertools names its service
+        assert {k: v for k, v in found.items() if not k.startswith('POWERTOOLS_')} == variables, name
+        assert found['POWERTOOLS_SERVICE_NAME'] == SERVICES[name]
+        assert found['POWERTOOLS_METRICS_NAMESPACE'] == 'Inboxdesk'
+
+
+def test_every_function_passes_the_cold_start_settings_check_with_its_environment(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given each function's environment as Lambda would see it (references resolved to names)
+    t = synthesized.template
+    for name in HANDLERS:
+        for key in _READ_VARIABLES:
+            monkeypatch.delenv(key, raising=False)
+        for key, value in _variables(t, name).items():
+            monkeypatch.setenv(key, value if isinstance(value, str) else f'resolved-{value["Ref"]}')
+        config.inbound_settings.cache_clear()
+        try:
+            # When the function reads its settings (the handlers do it first on a cold start)
+            settings = config.inbound_settings()
+        finally:
+            config.inbound_settings.cache_clear()
+        # Then nothing required is missing, and the table and bucket are this stack's
+        assert settings.table_name.startswith('resolved-StorageTable'), name
+        assert settings.mail_bucket.startswith('resolved-StorageMailBucket'), name
+        # And mail bodies are split at the same size by every function that stores messages
+        assert settings.inline_body_limit == 4096
+    # And only inbound publishes events, to the bus; its own domains are the creation-address domains
+    assert resources.ENV_EVENT_BUS not in _variables(t, 'api')
+    assert _variables(t, 'inbound')[resources.ENV_OWN_DOMAINS].split(',') == MAIL_DOMAINS
 
 
 def test_iam_grants_no_wildcard_actions_and_no_managed_policies(synthesized: Synthesized) -> None:
@@ -278,14 +351,13 @@ def test_inbound_role_is_least_privilege(synthesized: Synthesized) -> None:
     t = synthesized.template
     ids = _ids(t)
     statements = statements_of_role(t, _role_id(_function(t, 'inbound')[1]))
-    # Then S3 reads are limited to raw/, writes to attachments/ and bodies/, and nothing else on S3
+    # Then S3 reads are limited to raw/; writes, and deletes (cleaning up after a duplicate), to attachments/
+    # and bodies/; nothing else on S3 (no listing, no version deletes)
     s3_actions = {a for s in statements for a in as_list(s['Action']) if a.startswith('s3:')}
-    assert s3_actions == {'s3:GetObject', 's3:PutObject'}
-    assert [arn_suffix(r, ids['bucket']) for r in resources_for(statements, 's3:GetObject')] == ['/raw/*']
-    assert sorted(str(arn_suffix(r, ids['bucket'])) for r in resources_for(statements, 's3:PutObject')) == [
-        '/attachments/*',
-        '/bodies/*',
-    ]
+    assert s3_actions == {'s3:GetObject', 's3:PutObject', 's3:DeleteObject'}
+    assert _prefixes(statements, 's3:GetObject', ids['bucket']) == ['/raw/*']
+    assert _prefixes(statements, 's3:PutObject', ids['bucket']) == ['/attachments/*', '/bodies/*']
+    assert _prefixes(statements, 's3:DeleteObject', ids['bucket']) == ['/attachments/*', '/bodies/*']
     # And events go to our bus only, the table and its indexes are the only DynamoDB resources, no Scan
     assert resources_for(statements, 'events:PutEvents') == [{'Fn::GetAtt': [ids['bus'], 'Arn']}]
     assert sorted(str(arn_suffix(r, ids['table'])) for r in resources_for(statements, 'dynamodb:Query')) == [
@@ -299,20 +371,57 @@ def test_inbound_role_is_least_privilege(synthesized: Synthesized) -> None:
     assert not resources_for(statements, 'sqs:SendMessage')
 
 
-def test_api_role_reaches_attachments_and_bodies_and_sends_to_the_outbound_queue(synthesized: Synthesized) -> None:
+def test_api_role_reads_what_it_links_to_writes_uploads_and_sends_to_the_outbound_queue(
+    synthesized: Synthesized,
+) -> None:
     # Given the api function's role
     t = synthesized.template
     ids = _ids(t)
     statements = statements_of_role(t, _role_id(_function(t, 'api')[1]))
-    # Then it reads and writes (and so presigns) attachments/ and bodies/ only; raw mail stays out of reach
-    for action in ('s3:GetObject', 's3:PutObject'):
-        assert sorted(str(arn_suffix(r, ids['bucket'])) for r in resources_for(statements, action)) == [
-            '/attachments/*',
-            '/bodies/*',
-        ]
-    # And it may put reply jobs on the outbound queue and nowhere else
+    # Then it reads (and so presigns downloads of) attachments stored by ingestion or uploaded by agents and
+    # large bodies; raw mail stays out of reach (an unreadable mail's `original.eml` is a copy under attachments/)
+    s3_actions = {a for s in statements for a in as_list(s['Action']) if a.startswith('s3:')}
+    assert s3_actions == {'s3:GetObject', 's3:PutObject'}
+    assert _prefixes(statements, 's3:GetObject', ids['bucket']) == ['/attachments/*', '/bodies/*']
+    # And it writes (and so presigns uploads to) agents' uploads and large reply bodies only: it can neither
+    # overwrite the attachments of received mail nor write raw mail
+    assert _prefixes(statements, 's3:PutObject', ids['bucket']) == ['/attachments/uploads/*', '/bodies/*']
+    # And it may put reply jobs on the outbound queue and nowhere else, and publishes no events
     assert resources_for(statements, 'sqs:SendMessage') == [{'Fn::GetAtt': [ids['outbound_queue'], 'Arn']}]
     assert not resources_for(statements, 'sqs:ReceiveMessage')
+    assert not resources_for(statements, 'events:PutEvents')
+
+
+def test_uploads_prefix_is_where_the_api_puts_agents_uploads() -> None:
+    # Given the key the data layer gives an agent's upload
+    from inboxdesk.dal import mail_store
+    from infra.constructs.api import UPLOAD_PREFIX
+
+    key = mail_store.upload_key('01JUPLOAD')
+    # Then it is under the prefix the API role may write, and that prefix is inside attachments/
+    assert key.startswith(UPLOAD_PREFIX)
+    assert UPLOAD_PREFIX.startswith(resources.ATTACHMENT_PREFIX)
+
+
+def test_requeue_role_reads_messages_and_sends_reply_jobs_only(synthesized: Synthesized) -> None:
+    # Given the reply sweep's role
+    t = synthesized.template
+    ids = _ids(t)
+    statements = statements_of_role(t, _role_id(_function(t, 'requeue')[1]))
+    # Then it reads large bodies (a reply's message is read back to check it is still queued) and writes nothing
+    s3_actions = {a for s in statements for a in as_list(s['Action']) if a.startswith('s3:')}
+    assert s3_actions == {'s3:GetObject'}
+    assert _prefixes(statements, 's3:GetObject', ids['bucket']) == ['/bodies/*']
+    # And it queries and deletes outbox items on the table and its indexes only, never scans
+    for action in ('dynamodb:Query', 'dynamodb:DeleteItem'):
+        assert _prefixes(statements, action, ids['table']) == ['', '/index/*']
+    assert not resources_for(statements, 'dynamodb:Scan')
+    # And it sends reply jobs to the outbound queue, with the stack's key, and publishes no events
+    assert resources_for(statements, 'sqs:SendMessage') == [{'Fn::GetAtt': [ids['outbound_queue'], 'Arn']}]
+    assert {str(r) for r in resources_for(statements, 'kms:GenerateDataKey')} == {
+        str({'Fn::GetAtt': [ids['key'], 'Arn']})
+    }
+    assert not resources_for(statements, 'events:PutEvents')
 
 
 def test_alarms_watch_dead_letter_queues_and_function_errors(synthesized: Synthesized) -> None:
@@ -330,7 +439,7 @@ def test_alarms_watch_dead_letter_queues_and_function_errors(synthesized: Synthe
         for a in alarms
         if a['MetricName'] == 'ApproximateNumberOfMessagesVisible'
     }
-    assert set(dlq_alarms) == {ids['ingest_dlq'], ids['outbound_dlq']}
+    assert set(dlq_alarms) == {ids['ingest_dlq'], ids['outbound_dlq'], ids['sweep_dlq']}
     for alarm in dlq_alarms.values():
         assert alarm['Namespace'] == 'AWS/SQS'
         assert alarm['Threshold'] == 0
