@@ -22,12 +22,35 @@ _TAG_ATTRIBUTES: dict[str, set[str]] = {
 }
 _BLANK_LINES = re.compile(r'\n{3,}')
 _URL_SCHEMES = {'http', 'https', 'mailto', 'cid', 'tel'}
+# Inline images pasted into a mail (Outlook, Gmail signatures) as data: URLs: raster formats only,
+# never SVG (it can carry script) and never on links.
+_DATA_IMAGE = re.compile(r'\s*data:image/(?:png|jpe?g|gif|webp|bmp);base64,[A-Za-z0-9+/=\s]*\Z', re.IGNORECASE)
+# `style` keeps how the mail looks; properties that load URLs or lay content over the page are dropped.
+# (Compared as written: older Outlook writes them in upper case.)
+_STYLE_PROPERTIES = {
+    'color', 'background-color', 'font', 'font-family', 'font-size', 'font-style', 'font-weight',
+    'line-height', 'letter-spacing', 'text-align', 'text-decoration', 'text-indent', 'text-transform',
+    'vertical-align', 'white-space', 'word-wrap', 'overflow-wrap', 'word-break', 'direction', 'display',
+    'width', 'height', 'max-width', 'min-width', 'max-height', 'overflow',
+    'margin', 'margin-top', 'margin-right', 'margin-bottom', 'margin-left',
+    'padding', 'padding-top', 'padding-right', 'padding-bottom', 'padding-left',
+    'border', 'border-top', 'border-right', 'border-bottom', 'border-left', 'border-color', 'border-style',
+    'border-width', 'border-collapse', 'border-spacing', 'border-radius', 'list-style-type',
+}  # fmt: skip
 _DROP_WITH_CONTENT = {'script', 'style', 'title', 'noscript', 'template', 'iframe', 'object', 'svg', 'math'}
 
 
+def _only_data_images(element: str, attribute: str, value: str) -> str | None:
+    if value.lstrip()[:5].lower() != 'data:':
+        return value
+    return value if element == 'img' and attribute == 'src' and _DATA_IMAGE.match(value) else None
+
+
 def sanitize(html: str) -> str:
-    """Safe HTML for display: no scripts or styles, no event handlers, no javascript: URLs, no
-    forms or inputs; http(s), mailto and cid: URLs kept (inline images are served later)."""
+    """Safe HTML for display: no scripts or style sheets, no event handlers, no javascript: URLs,
+    no forms or inputs; http(s), mailto and cid: URLs kept (inline images are served later), and
+    data: URLs only for raster images in `<img src>`; `style` attributes keep layout and colour
+    properties only."""
     import nh3
 
     tags = set(nh3.ALLOWED_TAGS) | {'font', 'center', 'u', 's', 'strike'}
@@ -35,6 +58,8 @@ def sanitize(html: str) -> str:
     attributes = {tag: set(values) for tag, values in nh3.ALLOWED_ATTRIBUTES.items()}
     for tag, values in _TAG_ATTRIBUTES.items():
         attributes.setdefault(tag, set()).update(values)
+    attributes.setdefault('*', set()).add('style')
+    has_data_urls = 'data:' in html.lower()
     try:
         return str(
             nh3.clean(
@@ -42,7 +67,9 @@ def sanitize(html: str) -> str:
                 tags=tags,
                 clean_content_tags=_DROP_WITH_CONTENT,
                 attributes=attributes,
-                url_schemes=_URL_SCHEMES,
+                attribute_filter=_only_data_images if has_data_urls else None,
+                filter_style_properties=_STYLE_PROPERTIES | {name.upper() for name in _STYLE_PROPERTIES},
+                url_schemes=_URL_SCHEMES | {'data'} if has_data_urls else _URL_SCHEMES,
                 strip_comments=True,
                 link_rel='noopener noreferrer',
             )
