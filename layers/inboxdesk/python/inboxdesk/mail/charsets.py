@@ -135,8 +135,8 @@ _WORD = re.compile(r'[^\W\d_]+')
 
 def _cyrillic_fit(text: str) -> float | None:
     """How well a KOI8-R / windows-1251 decoding reads as Russian: None when it does not fit (other
-    symbols among the 8-bit characters, or Cyrillic letters glued to Latin ones inside words), else
-    the share of lower-case letters (running text is mostly lower case)."""
+    symbols among the 8-bit characters, fewer than three letters, or Cyrillic letters glued to Latin
+    ones inside words), else the share of lower-case letters (running text is mostly lower case)."""
     high = [ch for ch in text if ch >= '\x80']
     if not high or sum(1 for ch in high if ch in _RUSSIAN) < 0.9 * len(high):
         return None
@@ -145,6 +145,8 @@ def _cyrillic_fit(text: str) -> float | None:
     if mixed * 5 > len(words):
         return None
     letters = [ch for ch in high if ch in _RUSSIAN]
+    if len(letters) < 3:  # one or two 8-bit letters say nothing (`Rechnung \xe4.pdf` is not Russian)
+        return None
     return sum(1 for ch in letters if ch.islower()) / len(letters)
 
 
