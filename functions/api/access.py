@@ -48,13 +48,19 @@ def find_route(app: APIGatewayHttpResolver, method: str, path: str) -> Route | N
     return None
 
 
+def allowed_methods(app: APIGatewayHttpResolver, path: str) -> list[str]:
+    """The methods some route answers on `path` (the `Allow` header of a 405); empty for an unknown path."""
+    return sorted({route.method for route in routes(app) if route.rule.match(path)})
+
+
 def _claims(event: dict[str, Any]) -> dict[str, Any] | None:
     authorizer = (event.get('requestContext') or {}).get('authorizer') or {}
     claims = (authorizer.get('jwt') or {}).get('claims')
     return claims if isinstance(claims, dict) else None
 
 
-def _path(event: dict[str, Any]) -> str:
+def request_path(event: dict[str, Any]) -> str:
+    """The path the routes see: API Gateway's raw path without a named stage."""
     context = event.get('requestContext') or {}
     path = str(event.get('rawPath') or (context.get('http') or {}).get('path') or '/')
     stage = context.get('stage')
@@ -66,7 +72,7 @@ def _path(event: dict[str, Any]) -> str:
 def deny(app: APIGatewayHttpResolver, event: dict[str, Any]) -> dict[str, Any] | None:
     """The 401/403 answer for this event, or None when the caller may go on."""
     method = str(((event.get('requestContext') or {}).get('http') or {}).get('method', 'GET')).upper()
-    route = find_route(app, method, _path(event))
+    route = find_route(app, method, request_path(event))
     if route is None:
         return None  # routing answers 404
     needed = required_role(route)

@@ -10,7 +10,11 @@ from typing import Any, Final
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from inboxdesk.errors import ConflictError, NotFoundError, PreconditionFailedError
@@ -109,8 +113,24 @@ def register(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(RouteNotFoundError)  # type: ignore[untyped-decorator]
     def _no_route(exc: RouteNotFoundError) -> Response[Any]:
-        event = app.current_event
-        return problem(404, f'there is no {event.http_method} {event.path}; see /openapi.json')
+        from .access import allowed_methods, request_path  # access answers 401/403 with our problems
+
+        path = request_path(app.current_event.raw_event)
+        method = app.current_event.http_method
+        allowed = allowed_methods(app, path)
+        if allowed:
+            return problem(405, f'{path} answers {", ".join(allowed)}, not {method}', Allow=', '.join(allowed))
+        return problem(404, f'there is no {method} {path}; see /openapi.json')
+
+    @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+    def _not_json(exc: RequestUnsupportedContentType) -> Response[Any]:
+        return problem(415, 'send the body as JSON, with Content-Type: application/json')
+
+    @app.exception_handler(ServiceError)  # type: ignore[untyped-decorator]
+    def _service_error(exc: ServiceError) -> Response[Any]:
+        return problem(
+            exc.status_code, str(exc.msg) if isinstance(exc.msg, str) else HTTPStatus(exc.status_code).phrase
+        )
 
     @app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]
     def _not_found(exc: NotFoundError) -> Response[Any]:

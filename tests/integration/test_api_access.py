@@ -78,3 +78,50 @@ def test_swagger_ui_is_served_without_a_token():
     status, headers, body = call('GET', '/docs')
     assert status == 200 and headers['content-type'] == 'text/html'
     assert 'swagger' in body.lower()
+
+
+def test_unknown_routes_and_methods_are_problems(aws):
+    # Given a path no route serves, When it is called, Then 404 as a problem
+    status, headers, problem = call('GET', '/nowhere', claims=ROLES['agent'])
+    assert status == 404 and headers['content-type'] == 'application/problem+json' and '/nowhere' in problem['detail']
+    # Given a path served for other methods, When it is called with one it does not answer
+    status, headers, problem = call('DELETE', '/tickets', claims=ROLES['agent'])
+    # Then 405 names the methods it answers, in the Allow header too
+    assert status == 405 and headers['allow'] == 'GET, POST' and 'GET, POST' in problem['detail']
+    assert call('PUT', '/tickets/01ZZZZZZZZZZZZZZZZZZZZZZZZ', claims=ROLES['agent'])[1]['allow'] == 'GET, PATCH'
+
+
+def test_a_body_that_is_not_json_is_415(aws):
+    # Given a body sent as plain text, When a route reads a JSON body, Then 415 says what to send
+    status, headers, problem = call(
+        'POST', '/queues', claims=ROLES['admin'], raw_body='"x"', headers={'content-type': 'text/plain'}
+    )
+    assert status == 415 and headers['content-type'] == 'application/problem+json'
+    assert 'application/json' in problem['detail']
+
+
+SECRET_WORDS = re.compile(r'password|secret|token|credential|private', re.IGNORECASE)
+
+
+def test_no_answer_has_a_field_for_a_secret():
+    # Given every schema an answer of the API can carry (the OpenAPI document is generated from the code)
+    _, _, document = call('GET', '/openapi.json')
+    schemas = document['components']['schemas']
+    answered = {
+        ref.rsplit('/', 1)[-1]
+        for path in document['paths'].values()
+        for operation in path.values()
+        for response in operation['responses'].values()
+        for ref in re.findall(r'"\$ref": "([^"]+)"', json.dumps(response))
+    }
+    # When their properties are collected, following references
+    seen: set[str] = set()
+    names: set[str] = set()
+    while answered - seen:
+        name = (answered - seen).pop()
+        seen.add(name)
+        text = json.dumps(schemas[name])
+        names |= set(schemas[name].get('properties', {}))
+        answered |= {ref.rsplit('/', 1)[-1] for ref in re.findall(r'"\$ref": "([^"]+)"', text)}
+    # Then no property is named like a secret
+    assert names and not [n for n in names if SECRET_WORDS.search(n)]

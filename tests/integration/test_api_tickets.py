@@ -70,14 +70,26 @@ def test_filters_and_pagination_newest_activity_first(queue):
     assert [t['id'] for t in by_customer] == [third['id'], first['id']]
     by_queue = call('GET', '/tickets', claims=AGENT, query={'queue': queue['id'], 'status': 'open'})[2]['items']
     assert len(by_queue) == 3
-    assert call('GET', '/tickets', claims=AGENT, query={'status': 'solved'})[2]['items'] == []
+    call('PATCH', f'/tickets/{first["id"]}', claims=AGENT, body={'status': 'solved'}, headers={'If-Match': '"1"'})
+    solved = call('GET', '/tickets', claims=AGENT, query={'customer': 'a@example.org', 'status': 'solved'})[2]
+    assert [t['id'] for t in solved['items']] == [first['id']]
+    open_ones = call('GET', '/tickets', claims=AGENT, query={'customer': 'a@example.org', 'status': 'open'})[2]
+    assert [t['id'] for t in open_ones['items']] == [third['id']]
+    assert call('GET', '/tickets', claims=AGENT, query={'status': 'closed'})[2]['items'] == []
     mine = call('GET', '/tickets', claims=AGENT, query={'assignee': 'agent@example.com'})[2]['items']
     assert {t['id'] for t in mine} == {first['id'], second['id'], third['id']}
 
 
 @pytest.mark.parametrize(
     'query',
-    [{'limit': '0'}, {'limit': '201'}, {'status': 'nonsense'}, {'cursor': 'garbage!'}, {'customer': 'not-an-email'}],
+    [
+        {'limit': '0'},
+        {'limit': '201'},
+        {'status': 'nonsense'},
+        {'cursor': 'garbage!'},
+        {'customer': 'not-an-email'},
+        {'customer': 'a@example.org', 'assignee': 'b@example.org'},
+    ],
 )
 def test_bad_list_parameters_are_problem_422(queue, query):
     # Given a bad parameter, When the list is asked for, Then a 422 problem says what is wrong

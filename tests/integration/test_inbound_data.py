@@ -91,7 +91,7 @@ def test_a_cursor_only_works_for_its_own_list(two_queues):
         tickets.list_tickets(queue=sales.id, cursor=cursor)
     with pytest.raises(ValueError):
         tickets.list_tickets(cursor='not-a-cursor!')
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='one of queue, assignee or customer'):
         tickets.list_tickets(queue=support.id, customer='a@b.test')
 
 
@@ -119,6 +119,8 @@ def test_filters_by_status_assignee_and_customer_follow_every_change(two_queues)
     assert numbers(queue=support.id) == [3, 1]
     assert numbers(queue=sales.id, status='new') == [2]
     assert numbers(customer='ALICE@customer.test') == [2, 1]
+    assert numbers(customer='alice@customer.test', status='solved') == [1]
+    assert numbers(customer='alice@customer.test', status='new') == [2]
     # When the ticket is unassigned, Then it leaves the agent's lists
     tickets.update_ticket(first.id, {'assignee': None}, expected_version=2)
     assert numbers(assignee='agent@inboxdesk.test') == []

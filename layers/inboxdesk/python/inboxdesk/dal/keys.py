@@ -80,6 +80,10 @@ def customer_key(email: str) -> str:
     return f'CUSTOMER#{_part(email.lower())}'
 
 
+def customer_status(email: str, status: str) -> str:
+    return f'CUSTOMER#{_part(email.lower())}#STATUS#{status}'
+
+
 def activity_sk(last_activity_at: str, ticket_id: str) -> str:
     """Sort key of every ticket index: newest activity last (queries read it backwards)."""
     return f'{last_activity_at}#{ticket_id}'

@@ -5,7 +5,7 @@ Key map (strings built only in `dal.keys`; `<t>` ticket id, `<q>` queue id, time
 | item | pk | sk | indexes |
 | --- | --- | --- | --- |
 | ticket | `TICKET#<t>` | `TICKET` | gsi1..gsi5, see the filters below |
-| ticket list copy | `TICKET#<t>` | `TICKET#LIST` | gsi1 `TICKETS`, gsi4 `ASSIGNEE#<a>#STATUS#<s>` |
+| ticket list copy | `TICKET#<t>` | `TICKET#LIST` | gsi1, gsi4, gsi5, see the filters below |
 | message | `TICKET#<t>` | `MSG#<message id>` (time-ordered ids) | |
 | ticket number | `NUMBER#<n>` | `#` | |
 | Message-ID pointer | `MSGID#<message-id>` | `#` | |
@@ -32,6 +32,7 @@ filter is one Query, newest activity first, with no filter after the read:
 | assignee | gsi4 | `ASSIGNEE#<a>` (assigned tickets only) | ticket |
 | assignee + status | gsi4 | `ASSIGNEE#<a>#STATUS#<s>` (assigned tickets only) | list copy |
 | customer | gsi5 | `CUSTOMER#<email>` | ticket |
+| customer + status | gsi5 | `CUSTOMER#<email>#STATUS#<s>` | list copy |
 
 A ticket is written as two items (the ticket and its list copy, the same attributes) in one
 transaction, always with the condition `version = <the version read>`. A queued outbound message

@@ -140,6 +140,8 @@ def _ticket_items(ticket: Ticket) -> tuple[TicketItem, TicketItem]:
         gsi1sk=order,
         gsi4pk=keys.assignee_status(ticket.assignee, ticket.status) if ticket.assignee else None,
         gsi4sk=order if ticket.assignee else None,
+        gsi5pk=keys.customer_status(ticket.customer.email, ticket.status) if ticket.customer.email else None,
+        gsi5sk=order if ticket.customer.email else None,
     )
     return main, copy
 
@@ -291,9 +293,7 @@ def _list_plan(queue: str | None, status: str | None, assignee: str | None, cust
     if assignee:
         return ('gsi4', keys.assignee_status(assignee, status)) if status else ('gsi4', keys.assignee_key(assignee))
     if customer:
-        if status:
-            raise ValueError('the customer filter cannot be combined with status')
-        return 'gsi5', keys.customer_key(customer)
+        return 'gsi5', keys.customer_status(customer, status) if status else keys.customer_key(customer)
     if status:
         return 'gsi3', keys.status_key(status)
     return 'gsi1', keys.ALL_TICKETS
@@ -328,7 +328,7 @@ def list_tickets(
 ) -> tuple[list[Ticket], str | None]:
     """One page of tickets, newest activity first, and the opaque cursor of the next page (None at the end).
 
-    Filters: none, status, queue (+ status), assignee (+ status), customer. Each is one Query on
+    Filters: none, status, queue, assignee or customer (each + status). Each is one Query on
     an index (see `dal.table`). ValueError on a bad filter combination, status or cursor."""
     limit = max(1, min(int(limit), MAX_PAGE))
     index_name, hash_key = _list_plan(queue, status, assignee, customer)
