@@ -47,3 +47,40 @@ def test_ingested_corpus_mail_reads_back_with_download_links(aws, corpus_dir: Pa
         disposition = downloaded.headers.get('Content-Disposition', '')
         inline = link['content_type'] in ('image/png', 'image/jpeg', 'image/gif', 'image/webp')
         assert disposition.startswith('inline' if inline else 'attachment'), disposition
+
+
+PNG = b'\x89PNG\r\n\x1a\n' + b'\0' * 24
+
+
+def test_inbound_attachments_are_served_as_downloads_and_only_raster_images_inline(aws):
+    # Given a customer's mail carrying an SVG, an HTML page and a PNG, ingested as SES would deliver it
+    from email.message import EmailMessage
+
+    assert call('POST', '/queues', claims=ADMIN, body={'name': 'S', 'inbound_addresses': ['support@example.com']})[0]
+    mail = EmailMessage()
+    mail['From'], mail['To'], mail['Subject'] = 'c@example.org', 'support@example.com', 'files'
+    mail['Message-ID'] = '<files-1@example.org>'
+    mail.set_content('see attached')
+    mail.add_attachment(b'<svg onload="alert(1)"/>', maintype='image', subtype='svg+xml', filename='logo.svg')
+    mail.add_attachment(b'<script>alert(1)</script>', maintype='text', subtype='html', filename='page.html')
+    mail.add_attachment(PNG, maintype='image', subtype='png', filename='photo.png')
+    bucket = os.environ['MAIL_BUCKET']
+    boto3.client('s3').put_object(Bucket=bucket, Key='raw/files-1', Body=mail.as_bytes())
+    outcome = ingest_stored_email(bucket=bucket, key='raw/files-1')
+    [message] = call('GET', f'/tickets/{outcome.ticket_id}/messages', claims=AGENT)[2]['items']
+    served = {}
+    for link in message['attachments']:
+        # When an agent follows each download link
+        status, headers, _ = call('GET', link['download_url'], claims=AGENT)
+        assert status == 302 and headers['x-content-type-options'] == 'nosniff'
+        answer = requests.get(headers['location'], timeout=10)
+        served[link['filename']] = (answer.headers['Content-Type'], answer.headers['Content-Disposition'].split(';')[0])
+    # Then SVG and HTML come as opaque downloads, and only the PNG may show inline as an image
+    assert served == {
+        'logo.svg': ('application/octet-stream', 'attachment'),
+        'page.html': ('application/octet-stream', 'attachment'),
+        'photo.png': ('image/png', 'inline'),
+    }
+    # And an attachment id that is not in the message is 404
+    missing = message['attachments'][0]['download_url'].rsplit('/', 1)[0] + '/nope'
+    assert call('GET', missing, claims=AGENT)[0] == 404
