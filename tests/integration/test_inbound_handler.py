@@ -547,6 +547,25 @@ def test_virus_fail_is_spam_with_attachments_withheld(support):
     assert listed.get('KeyCount', 0) == 0
 
 
+def test_an_infected_reply_is_kept_on_its_ticket_without_its_attachment(support):
+    # Given an open ticket answered by an agent
+    from inboxdesk.dal import tickets
+
+    deliver(make_mail())
+    ticket = only_ticket()
+    reply = agent_reply(ticket.id)
+    # When the customer's answer carries an attachment that SES's virus scan failed
+    infected = make_mail(
+        in_reply_to=f'<{reply.message_id}>', attachments=[('x.exe', 'application/x-msdownload', b'MZ')]
+    )
+    deliver(infected, verdicts={'virus': 'FAIL'})
+    # Then the answer is on the ticket with the attachment listed but not stored, and the ticket is not binned
+    last = tickets.list_messages(ticket.id)[-1]
+    assert last.thread_rule == 'headers' and last.attachments_withheld
+    assert [(a.filename, a.s3_key) for a in last.attachments] == [('x.exe', None)]
+    assert tickets.get_ticket(ticket.id).status == 'new'
+
+
 def test_large_body_lives_in_s3_and_reads_back_whole(support):
     # Given a mail whose text is far over the inline limit
     body = 'All the logs follow.\n' + ('line of log output 0123456789\n' * 2000)

@@ -15,10 +15,11 @@ Rules worth knowing: an answer from a participant reopens a solved or pending ti
 one stays closed, the message is still added); automatic mail never reopens and never joins
 participants; a delivery report about mail we sent goes on that mail's ticket, and only a failed
 delivery marks the mail failed (a delay or success report does not); an unlinked bounce becomes a
-ticket flagged as a bounce; an unreadable mail is attached to its message as `original.eml`, stored
-under the ticket (raw mail expires); a ticket number taken by a delivery that turns out to be a
-duplicate is not reused (numbers may have gaps); poller jobs are routed by their headers (the
-mailbox -> queue link comes with the mailbox issue).
+ticket flagged as a bounce; a virus FAIL withholds the attachments and makes a new ticket spam (a
+reply keeps its ticket's status: a forged reply cannot bin a ticket); an unreadable mail is
+attached to its message as `original.eml`, stored under the ticket (raw mail expires); a ticket
+number taken by a delivery that turns out to be a duplicate is not reused (numbers may have gaps);
+poller jobs are routed by their headers (the mailbox -> queue link comes with the mailbox issue).
 """
 
 from __future__ import annotations
