@@ -80,11 +80,11 @@ def sanitize(html: str) -> str:
         return html_lib.escape(to_text(html))
 
 
-def to_text(html: str) -> str:
+def to_text(html: str, links: bool = True) -> str:
     """Readable text from HTML: blocks, line breaks, lists and tables laid out (inscriptis, strict
     CSS profile, so no indentation from nested divs); hidden (`display:none`), script and style
     content left out; a link's target shown after its words (`our site <https://...>`) unless the
-    words already hold it. '' when it cannot be read."""
+    words already hold it (unless `links` is false). '' when it cannot be read."""
     if not html.strip():
         return ''
     try:
@@ -101,7 +101,8 @@ def to_text(html: str) -> str:
             tree = document_fromstring(content)
         except ParserError:
             tree = document_fromstring('<pre>' + content + '</pre>')
-        _show_link_targets(tree)
+        if links:
+            _show_link_targets(tree)
         text = str(Inscriptis(tree, ParserConfig(css=CSS_PROFILES['strict'])).get_text())
         # Table cells are padded to the column width: no trailing blanks, at most one empty line.
         return _BLANK_LINES.sub('\n\n', '\n'.join(line.rstrip() for line in text.split('\n')))

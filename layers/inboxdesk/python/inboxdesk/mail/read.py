@@ -510,7 +510,7 @@ def _join_bodies(bodies: list[_Body], derive: bool = True) -> tuple[str, str]:
     texts: list[str] = []
     htmls: list[str] = []
     has_html = any(b.html is not None and b.html.strip() for b in bodies)
-    for body in bodies:
+    for body in _merge_twins(bodies):
         text = body.text if body.text is not None and body.text.strip() else None
         html = body.html if body.html is not None and body.html.strip() else None
         if text is None and html is not None and derive:
@@ -522,6 +522,44 @@ def _join_bodies(bodies: list[_Body], derive: bool = True) -> tuple[str, str]:
         elif has_html and text is not None:
             htmls.append(html_mod.text_to_html(text))
     return '\n\n'.join(texts), '\n'.join(htmls)
+
+
+_NON_WORD = re.compile(r'\W+')
+
+
+def _merge_twins(bodies: list[_Body]) -> list[_Body]:
+    """A text stretch next to an HTML stretch saying the same words is one stretch in two versions:
+    a multipart/alternative whose broken boundary (often the outer one reused) made its versions
+    siblings of a multipart/mixed."""
+    if len(bodies) < 2:
+        return bodies
+    merged: list[_Body] = []
+    for body in bodies:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and (prev.html is None) != (body.html is None)
+            and (prev.text is None) != (body.text is None)
+        ):
+            text, html = (prev.text, body.html) if prev.html is None else (body.text, prev.html)
+            if text and html and _same_words(text, html_mod.to_text(html, links=False)):
+                merged[-1] = _Body(text=text, html=html)
+                continue
+        merged.append(body)
+    return merged
+
+
+def _same_words(first: str, second: str) -> bool:
+    """Whether two versions of a text say the same (a few letters may differ, as they do between
+    the plain and HTML versions some clients write)."""
+    a, b = _NON_WORD.sub('', first).lower(), _NON_WORD.sub('', second).lower()
+    if a == b:
+        return True
+    if not a or not b or len(a) > 4000 or len(b) > 4000 or min(len(a), len(b)) < 0.9 * max(len(a), len(b)):
+        return False
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.9
 
 
 def _walk_related(part: Message, children: list[Message], info: _Part, walk: _Walk) -> None:
