@@ -166,3 +166,35 @@ def test_message_ids_we_make_carry_a_ticket_hint():
         other[1:27],
     ]
     assert threading.ticket_hints(['CAF123.456@mail.gmail.com', 'lowercase01m8dyhgt92n2y8qkkdzx7hv.x@y']) == []
+
+
+def test_without_an_event_bus_events_are_skipped_and_that_is_said_once(monkeypatch):
+    # Given a deploy without EVENT_BUS_NAME
+    import logging
+
+    from inboxdesk import events, resources
+    from inboxdesk.config import inbound_settings
+    from inboxdesk.observability import logger
+
+    monkeypatch.setenv(resources.ENV_TABLE, 'inboxdesk-local')
+    monkeypatch.setenv(resources.ENV_MAIL_BUCKET, 'inboxdesk-mail-local')
+    monkeypatch.delenv(resources.ENV_EVENT_BUS, raising=False)
+    monkeypatch.setattr(events, '_no_bus_logged', False)
+    inbound_settings.cache_clear()
+    lines: list[str] = []
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler = Lines()
+    logger.addHandler(handler)
+    try:
+        # When two mails' events are published
+        results = [events.publish([(events.TICKET_CREATED, {'ticket_id': 't'})]) for _ in range(2)]
+    finally:
+        logger.removeHandler(handler)  # type: ignore[attr-defined]
+        inbound_settings.cache_clear()
+    # Then nothing is sent, and one warning says why
+    assert results == [False, False]
+    assert lines == ['events not published: no event bus configured']

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from inboxdesk import resources
 from inboxdesk.config import inbound_settings
 from inboxdesk.observability import count, logger
 
@@ -19,6 +20,7 @@ TICKET_CREATED = 'ticket.created'
 MESSAGE_RECEIVED = 'message.received'
 
 _client: EventBridgeClient | None = None
+_no_bus_logged = False
 
 
 def _events() -> EventBridgeClient:
@@ -32,9 +34,15 @@ def _events() -> EventBridgeClient:
 
 def publish(events: list[tuple[str, dict[str, Any]]]) -> bool:
     """Put (detail type, detail) events in one call; False (logged, counted) when that failed."""
+    global _no_bus_logged
     bus = inbound_settings().event_bus
-    if not events or bus is None:
-        return bus is None and not events
+    if not events:
+        return True
+    if bus is None:
+        if not _no_bus_logged:
+            logger.warning('events not published: no event bus configured', env=resources.ENV_EVENT_BUS)
+            _no_bus_logged = True
+        return False
     entries: Any = [
         {'Source': SOURCE, 'DetailType': detail_type, 'Detail': json.dumps(detail), 'EventBusName': bus}
         for detail_type, detail in events
