@@ -365,16 +365,27 @@ def _payload_bytes(part: Message, info: _Part, walk: _Walk) -> bytes:
 
 
 def _b64(data: bytes | memoryview, walk: _Walk) -> bytes:
+    """Base64 that tolerates what encoders get wrong: missing padding (the last bytes are kept, not
+    dropped) and padding in the middle (chunks encoded one by one and concatenated), which the
+    stdlib decoder treats as the end of the data."""
     try:
-        return binascii.a2b_base64(data)
+        decoded = binascii.a2b_base64(data)
     except binascii.Error:
-        cleaned = re.sub(rb'[^A-Za-z0-9+/]', b'', bytes(data))
-        cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
-        walk.defects.append('base64: padding repaired')
+        decoded = None
+    # Encoded length * 3/4 less line breaks (76 + CRLF): far less decoded means it stopped early.
+    if decoded is not None and len(decoded) * 78 >= len(data) * 3 * 76 // 4 * 0.95:
+        return decoded
+    if decoded is not None and b'=' not in bytes(data).rstrip(b'= \t\r\n'):
+        return decoded  # shorter only because of junk characters, not a stop at padding
+    walk.defects.append('base64: padding repaired')
+    chunks = []
+    for chunk in re.split(rb'=+', re.sub(rb'[^A-Za-z0-9+/=]', b'', bytes(data))):
+        chunk = chunk[: len(chunk) - 1] if len(chunk) % 4 == 1 else chunk + b'=' * (-len(chunk) % 4)
         try:
-            return binascii.a2b_base64(cleaned)
+            chunks.append(binascii.a2b_base64(chunk))
         except binascii.Error:
-            return b''
+            continue
+    return b''.join(chunks)
 
 
 def _text_of(part: Message, info: _Part, walk: _Walk, html: bool) -> str:
