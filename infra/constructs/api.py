@@ -116,7 +116,9 @@ class Api(Construct):
             )
         self.client = self.user_pool.add_client(
             'WebClient',
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            # SRP for the web app; ADMIN_USER_PASSWORD_AUTH needs IAM credentials (cognito-idp:AdminInitiateAuth),
+            # so only operators can use it, e.g. to get a token with the AWS CLI (README).
+            auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
             generate_secret=False,  # a browser app cannot keep a secret
             prevent_user_existence_errors=True,
             enable_token_revocation=True,

@@ -100,4 +100,10 @@ def test_user_pool_has_agents_and_admins_groups_and_a_strong_password_policy(syn
     # And the web client has no secret and never uses the implicit flow
     assert props(client)['GenerateSecret'] is False
     assert 'implicit' not in props(client).get('AllowedOAuthFlows', [])
+    # And passwords are never sent as such by a browser: SRP, or the admin flow that needs IAM credentials
+    assert set(props(client)['ExplicitAuthFlows']) == {
+        'ALLOW_USER_SRP_AUTH',
+        'ALLOW_ADMIN_USER_PASSWORD_AUTH',
+        'ALLOW_REFRESH_TOKEN_AUTH',
+    }
     assert props(client).get('CallbackURLs', []) == synthesized.context['inboxdesk:corsAllowOrigins']
