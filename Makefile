@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: install dev test lint format typecheck unit integration infra-tests build synth deploy destroy bench pr clean
+.PHONY: install dev test lint format typecheck unit integration infra-tests build synth bootstrap deploy destroy bench pr clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -58,6 +58,9 @@ build: install .build/deps/.built
 
 synth: build
 	npx cdk synth --no-notices
+
+bootstrap: install
+	npx cdk bootstrap --no-notices
 
 deploy: build
 	npx cdk deploy --no-notices
