@@ -168,6 +168,8 @@ class Api(Construct):
             read=[resources.ATTACHMENT_PREFIX, resources.BODY_PREFIX],
             write=[UPLOAD_PREFIX, resources.BODY_PREFIX],
         )
+        # "Was the attachment uploaded?" is a HeadObject that must answer 404 when it was not (403 otherwise).
+        storage.grant_missing_object_answers(role)
         outbound.grant_send(role)
 
         self.access_logs = logs.LogGroup(

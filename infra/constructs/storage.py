@@ -166,6 +166,13 @@ class Storage(Construct):
             )
         self.grant_key_use(role)
 
+    def grant_missing_object_answers(self, role: iam.Role) -> None:
+        """ListBucket on the mail bucket, so that HeadObject/GetObject of a missing key answer 404, not 403.
+
+        S3 hides whether a key exists from a caller without ListBucket (403 for missing keys); a caller
+        that checks whether an upload arrived needs the 404. This lists key names, never object content."""
+        role.add_to_principal_policy(iam.PolicyStatement(actions=['s3:ListBucket'], resources=[self.bucket.bucket_arn]))
+
     def grant_put_events(self, role: iam.Role) -> None:
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=['events:PutEvents'], resources=[self.event_bus.event_bus_arn])

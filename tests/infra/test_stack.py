@@ -381,11 +381,14 @@ def test_api_role_reads_what_it_links_to_writes_uploads_and_sends_to_the_outboun
     # Then it reads (and so presigns downloads of) attachments stored by ingestion or uploaded by agents and
     # large bodies; raw mail stays out of reach (an unreadable mail's `original.eml` is a copy under attachments/)
     s3_actions = {a for s in statements for a in as_list(s['Action']) if a.startswith('s3:')}
-    assert s3_actions == {'s3:GetObject', 's3:PutObject'}
+    assert s3_actions == {'s3:GetObject', 's3:PutObject', 's3:ListBucket'}
     assert _prefixes(statements, 's3:GetObject', ids['bucket']) == ['/attachments/*', '/bodies/*']
     # And it writes (and so presigns uploads to) agents' uploads and large reply bodies only: it can neither
     # overwrite the attachments of received mail nor write raw mail
     assert _prefixes(statements, 's3:PutObject', ids['bucket']) == ['/attachments/uploads/*', '/bodies/*']
+    # And it may list the bucket's keys (not read raw mail), so that checking for an upload that has not
+    # arrived yet answers 404 (a 400 for the agent) instead of 403 (a 500)
+    assert _prefixes(statements, 's3:ListBucket', ids['bucket']) == ['']
     # And it may put reply jobs on the outbound queue and nowhere else, and publishes no events
     assert resources_for(statements, 'sqs:SendMessage') == [{'Fn::GetAtt': [ids['outbound_queue'], 'Arn']}]
     assert not resources_for(statements, 'sqs:ReceiveMessage')
