@@ -33,11 +33,17 @@ Direction = Literal['inbound', 'outbound', 'note']
 DeliveryStatus = Literal['received', 'queued', 'sending', 'sent', 'delivered', 'failed', 'bounced', 'complained']
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra='forbid')
+class _Model(BaseModel):
+    """Validators are built on first use, not at import: a cold start builds only what its request needs."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
-class Problem(BaseModel):
+class _Request(_Model):
+    model_config = ConfigDict(extra='forbid')  # defer_build is inherited
+
+
+class Problem(_Model):
     """RFC 9457 problem details, served as `application/problem+json`."""
 
     type: str = Field(description='URI reference naming the kind of problem')
@@ -48,12 +54,12 @@ class Problem(BaseModel):
     errors: list[dict[str, object]] | None = Field(default=None, description='one entry per invalid field (422)')
 
 
-class Health(BaseModel):
+class Health(_Model):
     status: Literal['ok']
     service: str
 
 
-class Person(BaseModel):
+class Person(_Model):
     email: str
     name: str = ''
 
@@ -61,7 +67,7 @@ class Person(BaseModel):
 # --- tickets and messages ---------------------------------------------------------------------
 
 
-class Ticket(BaseModel):
+class Ticket(_Model):
     id: str
     number: int
     title: str
@@ -76,7 +82,7 @@ class Ticket(BaseModel):
     version: int = Field(description='send it back in If-Match to change the ticket')
 
 
-class TicketPage(BaseModel):
+class TicketPage(_Model):
     items: list[Ticket]
     next_cursor: str | None = Field(description='pass as `cursor` for the next page; null on the last page')
 
@@ -95,7 +101,7 @@ class TicketPatch(_Request):
         return self
 
 
-class AttachmentLink(BaseModel):
+class AttachmentLink(_Model):
     id: str
     filename: str
     content_type: str
@@ -107,7 +113,7 @@ class AttachmentLink(BaseModel):
     )
 
 
-class Message(BaseModel):
+class Message(_Model):
     id: str
     ticket_id: str
     direction: Direction
@@ -126,7 +132,7 @@ class Message(BaseModel):
     delivery_reason: str | None = None
 
 
-class MessageList(BaseModel):
+class MessageList(_Model):
     items: list[Message]
 
 
@@ -160,7 +166,7 @@ class NewTicketRequest(_Body):
     attachment_ids: Annotated[list[Identifier], Field(max_length=20)] = []
 
 
-class Created(BaseModel):
+class Created(_Model):
     ticket: Ticket
     message: Message
 
@@ -168,15 +174,15 @@ class Created(BaseModel):
 # --- queues -----------------------------------------------------------------------------------
 
 
-class AutoAcknowledge(BaseModel):
-    model_config = ConfigDict(extra='forbid')
+class AutoAcknowledge(_Model):
+    model_config = ConfigDict(extra='forbid')  # defer_build is inherited
     enabled: bool = False
     template: Annotated[str, StringConstraints(max_length=20_000)] | None = Field(
         None, description='the acknowledgement text; the default text when empty'
     )
 
 
-class Queue(BaseModel):
+class Queue(_Model):
     id: str
     name: str
     colour: str
@@ -187,7 +193,7 @@ class Queue(BaseModel):
     created_at: str = ''
 
 
-class QueueList(BaseModel):
+class QueueList(_Model):
     items: list[Queue]
     next_cursor: str | None = None
 
@@ -213,14 +219,14 @@ class QueuePatch(_Request):
 # --- settings ---------------------------------------------------------------------------------
 
 
-class FilterEntry(BaseModel):
+class FilterEntry(_Model):
     address: str
     source: Literal['manual', 'inbound-address', 'mailbox']
     removable: bool
     used_by: list[str] = Field([], description='the queues or mailboxes that keep this address in the filter')
 
 
-class OutgoingFilter(BaseModel):
+class OutgoingFilter(_Model):
     entries: list[FilterEntry]
 
 
@@ -230,8 +236,8 @@ class OutgoingFilterUpdate(_Request):
     )
 
 
-class Appearance(BaseModel):
-    model_config = ConfigDict(extra='forbid')
+class Appearance(_Model):
+    model_config = ConfigDict(extra='forbid')  # defer_build is inherited
     signature_text: Annotated[str, StringConstraints(max_length=5000)] = ''
     signature_html: Annotated[str, StringConstraints(max_length=20_000)] = ''
     primary_colour: HexColour = '#4f46e5'
@@ -248,7 +254,7 @@ class UploadRequest(_Request):
     size: int = Field(gt=0, description='bytes; the upload must be exactly this long')
 
 
-class Upload(BaseModel):
+class Upload(_Model):
     id: str
     upload_url: str
     method: Literal['PUT']
@@ -257,12 +263,12 @@ class Upload(BaseModel):
     max_size: int
 
 
-class Customer(BaseModel):
+class Customer(_Model):
     email: str
     name: str = ''
     created_at: datetime | None = None
     ticket_count: int | None = None
 
 
-class CustomerList(BaseModel):
+class CustomerList(_Model):
     items: list[Customer]
