@@ -181,6 +181,11 @@ def test_reply_to_an_address_in_the_outgoing_filter_is_refused(queue):
     )
     status, _, problem = call('POST', f'/tickets/{ticket["id"]}/replies', claims=AGENT, body={'text': 'hi'})
     assert status == 422 and 'mailer-bot@example.org' in problem['detail']
+    # And a CC to one of our own inbound addresses (in the filter automatically) is refused by name too
+    other = _open(customer='dan@example.org')
+    body = {'text': 'hi', 'cc': ['ok@example.org', 'Support@example.com']}
+    status, _, problem = call('POST', f'/tickets/{other["id"]}/replies', claims=AGENT, body=body)
+    assert status == 422 and 'support@example.com' in problem['detail'] and 'ok@' not in problem['detail']
 
 
 def test_reply_that_cannot_be_queued_stays_queued_and_is_requeued(queue, monkeypatch):

@@ -50,13 +50,18 @@ def outgoing_filter() -> tuple[list[FilterEntry], int]:
     return entries, version
 
 
-def is_suppressed(address: str) -> bool:
-    """True when Inboxdesk must never send to `address` (for the outbound sender)."""
+def suppressed(addresses: list[str]) -> list[str]:
+    """The addresses Inboxdesk must never send to, of those given (one read of the filter and the queues)."""
     from inboxdesk.dal import settings as settings_store  # lazily: cold start
 
-    wanted = address.strip().lower()
     manual, _ = settings_store.get_manual_filter()
-    return wanted in {a.lower() for a in manual} or wanted in _automatic()
+    blocked = {a.lower() for a in manual} | set(_automatic())
+    return [a for a in addresses if a.strip().lower() in blocked]
+
+
+def is_suppressed(address: str) -> bool:
+    """True when Inboxdesk must never send to `address` (for the outbound sender)."""
+    return bool(suppressed([address]))
 
 
 def replace_outgoing_filter(

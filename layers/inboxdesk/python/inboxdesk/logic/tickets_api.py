@@ -245,9 +245,9 @@ def _sender_for(queue_id: str) -> Participant:
 
 
 def _check_recipients(addresses: list[str]) -> None:
-    from inboxdesk.logic.queues import is_suppressed
+    from inboxdesk.logic.queues import suppressed
 
-    blocked = [a for a in addresses if is_suppressed(a)]
+    blocked = suppressed(addresses)
     if blocked:
         raise InvalidRequestError(f'Inboxdesk never sends to {", ".join(blocked)} (outgoing filter)')
 
