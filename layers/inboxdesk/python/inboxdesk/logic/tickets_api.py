@@ -282,10 +282,14 @@ def _enqueue(entry: OutboxEntry) -> bool:
     return True
 
 
-def _new_rfc_id(sender: Participant) -> str:
-    from inboxdesk.dal import ids
+def _new_rfc_id(ticket_id: str, sender: Participant) -> str:
+    """The Message-ID of mail we send about a ticket, in the stored form (no angle brackets, as every
+    pointer, message and ReplyJob holds it). It carries the ticket id, so ingestion reads the ticket of a
+    customer's answer in the same BatchGetItem as the pointer."""
+    from inboxdesk.dal.keys import normalise_message_id
+    from inboxdesk.logic.threading import make_message_id
 
-    return f'{ids.new_id().lower()}@{sender.email.rpartition("@")[2]}'
+    return normalise_message_id(make_message_id(ticket_id, sender.email.rpartition('@')[2]))
 
 
 def reply(ticket_id: str, *, author: str, text: str, html: str, cc: list[str], attachment_ids: list[str]) -> Message:
@@ -298,7 +302,7 @@ def reply(ticket_id: str, *, author: str, text: str, html: str, cc: list[str], a
     _check_recipients([ticket.customer.email, *cc])
     uploads = uploaded_attachments(attachment_ids)
     sender = _sender_for(ticket.queue_id)
-    rfc_id = _new_rfc_id(sender)
+    rfc_id = _new_rfc_id(ticket.id, sender)
     message = ticket_store.add_outbound_message(
         ticket.id,
         author=author,
@@ -350,7 +354,7 @@ def open_ticket(
     now = ticket_store.now_iso()
     ticket_id = ids.new_id()
     number = counters.next_ticket_number()
-    rfc_id = _new_rfc_id(sender)
+    rfc_id = _new_rfc_id(ticket_id, sender)
     clean_html = sanitise_html(html)
     ccs = tuple(Participant(name='', email=a) for a in cc)
     ticket = Ticket.opened(
