@@ -369,10 +369,15 @@ def test_bounce_marks_the_outgoing_message_failed(support, outcomes):
     bounce = _dsn(original_message_id='<reply-bounce@inboxdesk.test>', recipient='alice@customer.test')
     # When the mailer-daemon's report arrives
     deliver(bounce)
-    # Then no ticket is opened, the reply is marked failed with the reason, and the report sits on the ticket
+    # Then no ticket is opened, the reply is marked failed with the recipient and the server's explanation,
+    # and the report sits on the ticket
     assert len(all_tickets()) == 1
     stored = tickets.get_message(ticket.id, reply.id)
-    assert stored.delivery_status == 'failed' and 'alice@customer.test' in (stored.delivery_reason or '')
+    assert stored.delivery_status == 'failed'
+    assert stored.delivery_reason == (
+        'bounced: alice@customer.test: 5.1.1 smtp; 550 5.1.1 <alice@customer.test>: '
+        'Recipient address rejected: User unknown'
+    )
     last = tickets.list_messages(ticket.id)[-1]
     assert last.flags.bounce and last.thread_rule == 'bounce'
     assert outcomes.lines[-1]['outcome'] == 'bounce_linked'
@@ -389,9 +394,10 @@ def test_bounce_of_the_id_ses_gave_our_reply_marks_it_failed(support, outcomes):
     tickets.mark_delivery(ticket.id, reply.id, status='sent', provider_message_ids=[ses_id])
     # When the recipient's mail server returns it, naming only SES's id
     deliver(_dsn(original_message_id=ses_id, recipient='alice@customer.test'))
-    # Then the reply is failed with the failed recipient as the reason, and no ticket is opened
+    # Then the reply is failed with the failed recipient and the reason, and no ticket is opened
     stored = tickets.get_message(ticket.id, reply.id)
-    assert stored.delivery_status == 'failed' and stored.delivery_reason == 'bounced: alice@customer.test'
+    assert stored.delivery_status == 'failed'
+    assert (stored.delivery_reason or '').startswith('bounced: alice@customer.test: 5.1.1 smtp; 550 5.1.1 ')
     assert len(all_tickets()) == 1
     assert outcomes.lines[-1]['outcome'] == 'bounce_linked'
 
@@ -417,6 +423,7 @@ def test_a_delay_report_is_linked_but_does_not_fail_the_reply(support, outcomes)
 
 def _dsn(*, original_message_id: str, recipient: str, action: str = 'failed') -> bytes:
     delayed = action == 'delayed'
+    refused = f'550 5.1.1 <{recipient}>: Recipient address\r\n    rejected: User unknown'  # folded, as MTAs do
     subject = 'Delayed Mail (still being retried)' if delayed else 'Undelivered Mail Returned to Sender'
     return (
         'From: Mail Delivery System <MAILER-DAEMON@mx.customer.test>\r\n'
@@ -432,7 +439,7 @@ def _dsn(*, original_message_id: str, recipient: str, action: str = 'failed') ->
         'Reporting-MTA: dns; mx.customer.test\r\n\r\n'
         f'Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\n'
         f'Status: {"4.4.1" if delayed else "5.1.1"}\r\n'
-        f'Diagnostic-Code: smtp; {"451 4.4.1 try again later" if delayed else "550 5.1.1 user unknown"}\r\n'
+        f'Diagnostic-Code: smtp; {"451 4.4.1 try again later" if delayed else refused}\r\n'
         '--B\r\nContent-Type: text/rfc822-headers\r\n\r\n'
         f'From: {SUPPORT}\r\nTo: {recipient}\r\nSubject: Re: [#1] Printer on fire\r\n'
         f'Message-ID: {original_message_id}\r\n'

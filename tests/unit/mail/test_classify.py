@@ -253,6 +253,8 @@ def test_mailer_daemon_with_bounce_subject_is_a_bounce() -> None:
     assert result.bounce_action == 'failed'
     assert result.failed_recipients == ('lost@example.org',)
     assert result.bounced_message_id == '<reply-9-1@inboxdesk.example>'
+    # And the reason is the SMTP reply the report quotes
+    assert result.bounce_reason == '550 5.1.1 user unknown'
 
 
 def test_delay_warning_without_report_is_a_delay() -> None:
@@ -274,6 +276,54 @@ def test_delay_warning_without_report_is_a_delay() -> None:
     assert result.bounce_action == 'delayed'
     assert result.failed_recipients == ()
     assert not result.is_out_of_office
+    # And nothing failed, so there is no failure reason
+    assert result.bounce_reason == ''
+
+
+def _report(*blocks: str) -> bytes:
+    """A mailer daemon's RFC 3464 report with the given per-recipient blocks."""
+    return (
+        'From: Mail Delivery System <MAILER-DAEMON@mx.example>\nTo: replies@inboxdesk.example\n'
+        'Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n'
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="R"\n\n'
+        '--R\nContent-Type: text/plain\n\nYour message could not be delivered.\n'
+        '--R\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\n'
+        + '\n'.join(blocks)
+        + '--R--\n'
+    ).encode()
+
+
+def test_a_long_folded_diagnostic_is_one_bounded_line() -> None:
+    # Given a report whose Diagnostic-Code is folded over many lines and runs on for kilobytes
+    long_text = ' '.join(['the remote server explained at great length why'] * 100)
+    raw = _report(
+        'Final-Recipient: rfc822; far@example.org\nAction: failed\nStatus: 5.7.1\n'
+        f'Diagnostic-Code: smtp; 550 5.7.1 Rejected:\n\t{long_text}\n'
+    )
+
+    # When it is classified
+    reason = classify_raw(raw).bounce_reason
+
+    # Then the reason starts with the status and the server's reply, on one line of bounded length
+    assert reason.startswith('5.7.1 smtp; 550 5.7.1 Rejected: the remote server explained')
+    assert '\n' not in reason and '\t' not in reason
+    assert len(reason) <= 240
+
+
+def test_same_reason_for_every_recipient_is_given_once_and_a_status_alone_is_explained() -> None:
+    # Given two recipients refused with the same reply, and a report that gives only a Status
+    denied = 'Action: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; 554 denied\n'
+    same = classify_raw(
+        _report(
+            f'Final-Recipient: rfc822; a@example.org\n{denied}', f'Final-Recipient: rfc822; b@example.org\n{denied}'
+        )
+    )
+    status_only = classify_raw(_report('Final-Recipient: rfc822; c@example.org\nAction: failed\nStatus: 5.2.2\n'))
+
+    # Then the shared reason is not repeated per recipient, and a bare status says what it means
+    assert same.failed_recipients == ('a@example.org', 'b@example.org')
+    assert same.bounce_reason == '5.7.1 smtp; 554 denied'
+    assert status_only.bounce_reason == '5.2.2 (mailbox full)'
 
 
 @pytest.mark.parametrize(

@@ -170,6 +170,31 @@ def test_standard_delivery_reports_yield_their_failed_recipients(corpus_dir: Pat
     assert with_recipients == failing
 
 
+def test_standard_delivery_reports_give_the_reason_of_each_failure(corpus_dir: Path) -> None:
+    # Given every labelled bounce whose RFC 3464 report has a failed recipient with a Diagnostic-Code
+    checked = 0
+    for path, msg in _standard_reports(corpus_dir):
+        blocks = [
+            p.as_string(policy=policy.compat32)
+            for p in _leaves(msg)
+            if p.get_content_type() == 'message/delivery-status'
+        ]
+        dsn_text = ' '.join(' '.join(blocks).split()).lower()
+        if not re.search(r'action: failed.*?diagnostic-code:|diagnostic-code:.*?action: failed', dsn_text):
+            continue
+        checked += 1
+        # When it is classified
+        from_address, subject = _arguments(msg)
+        reason = classify(msg, from_address=from_address, subject=subject).bounce_reason
+
+        # Then the reason is one bounded line, and what it quotes is in the report
+        assert reason, path
+        assert '\n' not in reason and len(reason) <= 600, path
+        quoted = re.sub(r'^(?:\S+@\S+: )?(?:[245]\.\d{1,3}\.\d{1,3} )?', '', reason).rstrip('…').lower()
+        assert quoted.split(' | ')[0].rstrip('…') in dsn_text, path
+    assert checked >= 50
+
+
 def test_standard_delivery_reports_name_the_returned_message(corpus_dir: Path) -> None:
     # Given the labelled bounces whose returned original (message/rfc822) carries a Message-ID
     checked = 0

@@ -80,6 +80,17 @@ def description_of(text: str) -> str:
     return (cut[:space] if space > 0 else cut).rstrip() + '…'
 
 
+def failure_reason_of(email: ParsedEmail) -> str:
+    """`bounced: alice@customer.test: 5.1.1 smtp; 550 5.1.1 ... User unknown`: the failed recipients and why,
+    as far as the report says (a reason that already names each recipient is not prefixed with them)."""
+    c = email.classification
+    recipients = ', '.join(c.failed_recipients)
+    reason = c.bounce_reason
+    if reason and c.failed_recipients and reason.startswith(f'{c.failed_recipients[0]}: '):
+        return f'bounced: {reason}'
+    return ': '.join(part for part in ('bounced', recipients, reason) if part)
+
+
 def _participant(address: Address | None) -> Participant:
     if address is None or not address.address:
         return Participant(name=address.name if address else '', email='')
@@ -183,8 +194,7 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
         pointer = lookup.pointers[bounce_id]
         decision = threading.ThreadDecision(pointer.ticket_id, 'bounce')
         if email.classification.bounce_action == 'failed':  # a delay or a success report changes nothing
-            recipients = ', '.join(email.classification.failed_recipients)
-            failed_delivery = (pointer, f'bounced: {recipients}' if recipients else 'bounced')
+            failed_delivery = (pointer, failure_reason_of(email))
     else:
         decision = threading.decide(
             email,

@@ -43,6 +43,11 @@ The rules, in the order they decide:
   message (lines under a "following addresses failed" heading, an address a failure phrase names,
   lines that start with the address and its reason); never the bounce's own sender or recipients,
   daemon addresses, or the returned original's sender. A delay or success report lists none.
+- **bounce_reason** (failed deliveries only): each failed recipient's Status and Diagnostic-Code
+  (`5.1.1 smtp; 550 5.1.1 <a@b>: User unknown`; prefixed by the recipient when they differ), else
+  the bounced recipients' status and diagnostic code of an SES notification (or SES's bounce type),
+  else the first SMTP reply line in the report prose (`550 5.1.1 <a@b>... User unknown`); one line,
+  bounded; '' when nothing clearly says why.
 - **is_out_of_office**: a vacation subject (Exchange/Outlook "Automatic reply:" in its
   languages, "Out of Office", "Abwesenheitsnotiz", "Réponse automatique", Apple "Auto reply"...),
   X-Auto-Response-Suppress together with Exchange's X-MS-Exchange-Inbox-Rules-Loop, vendor
@@ -311,6 +316,7 @@ class _Bounce:
     action: str | None = None
     recipients: list[str] = field(default_factory=list)
     message_id: str | None = None
+    reason: str = ''
 
 
 def _classify(msg: Message, *, from_address: str, subject: str) -> Classification:
@@ -334,6 +340,7 @@ def _classify(msg: Message, *, from_address: str, subject: str) -> Classificatio
         failed_recipients=tuple(bounce.recipients) if bounce.is_bounce else (),
         is_list=is_list,
         bounce_action=bounce.action if bounce.is_bounce else None,
+        bounce_reason=bounce.reason if bounce.is_bounce else '',
     )
 
 
@@ -506,7 +513,17 @@ def _bounce(
                 break
     if message_id is None and ses is not None:
         message_id = ses.message_id
-    return _Bounce(is_bounce=True, action=action, recipients=recipients[: dsn.MAX_RECIPIENTS], message_id=message_id)
+    reason = ''
+    if action == dsn.ACTION_FAILED:
+        reason = dsn.failure_reason(all_statuses) or (ses.reason if ses is not None else '')
+        reason = reason or next((found for text in texts if (found := dsn.reason_in_prose(text, recipients))), '')
+    return _Bounce(
+        is_bounce=True,
+        action=action,
+        recipients=recipients[: dsn.MAX_RECIPIENTS],
+        message_id=message_id,
+        reason=reason,
+    )
 
 
 def _prose_recipients(headers: _Headers, tree: _Tree, texts: list[str], *, from_address: str) -> list[str]:

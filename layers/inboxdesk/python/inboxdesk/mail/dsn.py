@@ -1,7 +1,8 @@
 """Delivery reports: what a bounce says about the message it returns.
 
 Pure helpers for `inboxdesk.mail.classify`: RFC 3464 delivery-status fields, the Message-ID of
-the returned original, recipients named in the text of non-standard bounces, and Amazon SES
+the returned original, recipients named in the text of non-standard bounces, why delivery failed
+(Status and Diagnostic-Code, or the SMTP reply line of a non-standard bounce), and Amazon SES
 notifications (the JSON an SNS e-mail subscription delivers). Nothing here raises on the
 malformed input real MTAs produce; every scan is bounded in size."""
 
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 
 MAX_TEXT_SCAN = 64 * 1024  # characters of a text part searched for recipients and ids
 MAX_RECIPIENTS = 50
+MAX_REASON = 240  # characters of one recipient's failure reason
+MAX_REASONS = 600  # characters of the whole reason (several recipients with different reasons)
 
 # RFC 3464 actions, most severe first; `failed` is the only one that means "not delivered".
 ACTION_FAILED = 'failed'
@@ -39,6 +42,16 @@ class RecipientStatus:
     final: str  # Final-Recipient address ('' when the block has none)
     original: str  # Original-Recipient address ('' when the block has none)
     action: str  # failed | delayed | delivered (relayed and expanded count as delivered)
+    status: str = ''  # RFC 3463 status code (`5.1.1`), '' when the block has none or it is not one
+    diagnostic: str = ''  # Diagnostic-Code as one line (`smtp; 550 5.1.1 <a@b>: User unknown`)
+
+    @property
+    def reason(self) -> str:
+        """`5.1.1 smtp; 550 5.1.1 <a@b>: User unknown`; the status and its meaning without a diagnostic."""
+        if self.diagnostic:
+            return one_line(f'{self.status} {self.diagnostic}', MAX_REASON)
+        meaning = _STATUS_MEANINGS.get(self.status[2:]) if self.status else None
+        return f'{self.status} ({meaning})' if meaning else self.status
 
 
 def normalise_address(value: str) -> str:
@@ -115,7 +128,16 @@ def recipient_statuses(blocks: Iterable[dict[str, str]]) -> list[RecipientStatus
         original = normalise_address(fields.get('original-recipient', ''))
         if not final and not original:
             continue
-        statuses.append(RecipientStatus(final=final, original=original, action=action_of(fields)))
+        status = _STATUS_RE.search(fields.get('status', '')[:100])
+        statuses.append(
+            RecipientStatus(
+                final=final,
+                original=original,
+                action=action_of(fields),
+                status=status.group(0) if status else '',
+                diagnostic=one_line(fields.get('diagnostic-code', ''), MAX_REASON),
+            )
+        )
     return statuses
 
 
@@ -136,6 +158,147 @@ def failed_addresses(statuses: Sequence[RecipientStatus]) -> list[str]:
             if address and address not in found:
                 found.append(address)
     return found[:MAX_RECIPIENTS]
+
+
+# --- why delivery failed ------------------------------------------------------------------------
+
+_STATUS_RE = re.compile(r'(?<![\d.])[245]\.\d{1,3}\.\d{1,3}(?![\d.])')
+# RFC 3463 subject.detail codes, for a report that gives a Status without a Diagnostic-Code.
+_STATUS_MEANINGS = {
+    '0.0': 'other or undefined status',
+    '1.0': 'other address status',
+    '1.1': 'bad destination mailbox address',
+    '1.2': 'bad destination system address',
+    '1.3': 'bad destination mailbox address syntax',
+    '1.6': 'destination mailbox has moved',
+    '2.0': 'other or undefined mailbox status',
+    '2.1': 'mailbox disabled, not accepting messages',
+    '2.2': 'mailbox full',
+    '2.3': 'message length exceeds administrative limit',
+    '3.0': 'other or undefined mail system status',
+    '3.1': 'mail system full',
+    '3.4': 'message too big for system',
+    '4.0': 'other or undefined network or routing status',
+    '4.1': 'no answer from host',
+    '4.2': 'bad connection',
+    '4.4': 'unable to route',
+    '4.6': 'routing loop detected',
+    '4.7': 'delivery time expired',
+    '5.0': 'other or undefined protocol status',
+    '7.0': 'other or undefined security status',
+    '7.1': 'delivery not authorized, message refused',
+}
+# A line that is only an address (`<a@b>:`; Exchange adds `on <date>`).
+_RECIPIENT_LINE_RE = re.compile(rf'^[ \t]*<?({_ADDR})>?[ \t]*(?::|[ \t]on[ \t]+\w{{3}},? .*)?[ \t]*$')
+_SEPARATOR_RE = re.compile(r'^[-=*_~#]{3,}')
+# Failure wording on the line that names the recipient: `Unknown user: a@b`, `a@b [User unknown]`.
+_FAILURE_WORDS_RE = re.compile(
+    r'unknown|invalid|no such|not found|does not exist|doesn\'t exist|not listed|mailbox (?:is )?full|over quota'
+    r'|quota exceeded|rejected|denied|disabled|blocked|refused|size limit|too (?:big|large)',
+    re.IGNORECASE,
+)
+_CONTROL_RE = re.compile(r'[\x00-\x1f\x7f]+')
+# An SMTP reply in a report's prose: `550 5.1.1 <a@b>: User unknown`, `550-5.1.1 The email account`,
+# Exchange's `#550 5.1.1 RESOLVER.ADR.RecipNotFound`, or an enhanced status code and its text.
+_SMTP_REPLY_RE = re.compile(
+    r'(?<![\w.:/@-])[45][0-5]\d[ -]+(?:#?[45]\.\d{1,3}\.\d{1,3}[ ]+)?(?=[\w<(\[\'"])'
+    r'|(?<![\w.:/@-])#?[45]\.\d{1,3}\.\d{1,3}(?![\d.])[ ]+(?=[\w<(\[\'"])'
+)
+
+
+def one_line(text: str, limit: int) -> str:
+    """Whitespace and control characters collapsed to single spaces, cut to `limit` characters."""
+    line = ' '.join(_CONTROL_RE.sub(' ', text[: limit * 4]).split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + '…'
+
+
+def failure_reason(statuses: Sequence[RecipientStatus]) -> str:
+    """Why delivery failed, one line: the reason when every failed recipient has the same one, else
+    `a@x: reason | b@y: reason` for those that give one; '' when no failed block gives a reason."""
+    failed = [s for s in statuses if s.action == ACTION_FAILED]
+    reasons = {s.reason for s in failed}
+    if len(reasons) == 1:
+        return reasons.pop()
+    entries: dict[str, str] = {}
+    for status in failed:
+        address = status.final or status.original
+        if status.reason and address not in entries:
+            entries[address] = f'{address}: {status.reason}'
+    return one_line(' | '.join(entries.values()), MAX_REASONS)
+
+
+def _smtp_reply(lines: Sequence[str], number: int) -> str:
+    """The SMTP reply on lines[number], from its code on; a line ending in `:` goes on with the next."""
+    match = _SMTP_REPLY_RE.search(lines[number])
+    if not match:
+        return ''
+    found = lines[number][match.start() :].strip()
+    following = lines[number + 1].strip() if number + 1 < len(lines) else ''
+    if found.endswith((':', ',')) and following and not following.startswith('>'):
+        found = f'{found} {following}'
+    found = found.lstrip('#').rstrip(' \'"#')
+    return one_line(found, MAX_REASON) if len(found) > 4 else ''
+
+
+def _reason_below(lines: Sequence[str], number: int) -> str:
+    """The reason in the lines below a recipient line: an SMTP reply among the next few lines, else the
+    first line of text after blank lines and labels like `because:` / `For the following reason:`."""
+    block: list[int] = []
+    for index in range(number + 1, min(number + 10, len(lines))):
+        following = lines[index].strip()
+        if following.startswith('>') or _RECIPIENT_LINE_RE.match(lines[index]):
+            break
+        label = len(following) <= 40 and following.endswith(':') or _SEPARATOR_RE.match(following)
+        if not following or (not block and label):
+            if block:
+                break
+            continue  # blank lines and a label before the reason
+        block.append(index)
+        if len(block) == 4:
+            break
+    reply = next((found for found in (_smtp_reply(lines, index) for index in block) if found), '')
+    if reply or not block:
+        return reply
+    first = lines[block[0]].strip()
+    return one_line(first, MAX_REASON) if re.search(r'[^\W\d_]{3}', first) else ''
+
+
+def reason_in_prose(text: str, recipients: Iterable[str] = ()) -> str:
+    """Why a non-standard bounce failed, from the report part before the returned message, outside quoted
+    lines: below a line that is only a failed recipient's address (Exim, qmail, Exchange, Domino), the reason
+    given there; elsewhere the first SMTP reply (`550 5.1.1 <a@b>... User unknown`). '' when no line
+    clearly says."""
+    failed = {normalise_address(a) for a in recipients}
+    lines = report_prose(text).splitlines()
+    for number, line in enumerate(lines):
+        if line.lstrip().startswith('>'):
+            continue
+        alone = _RECIPIENT_LINE_RE.match(line)
+        if alone and normalise_address(alone.group(1)) in failed:
+            found = _reason_below(lines, number)
+            if found:
+                return found
+            continue
+        reply = _smtp_reply(lines, number) or _reason_beside(line, failed)
+        if reply:
+            return reply
+    return ''
+
+
+def _reason_beside(line: str, failed: set[str]) -> str:
+    """A short line naming a failed recipient together with failure wording: what it says after the address
+    (`a@b [User unknown]`, `a@b Invalid Address`), else the whole line (`Unknown user: a@b`)."""
+    text = line.strip()
+    if len(text) > MAX_REASON or not _FAILURE_WORDS_RE.search(text):
+        return ''
+    for match in ADDRESS_RE.finditer(text):
+        if normalise_address(match.group(0)) not in failed:
+            continue
+        after = text[match.end() :].lstrip('>').strip(' \t.:;,[]()')
+        if match.start() <= 1 and _FAILURE_WORDS_RE.search(after):
+            return one_line(after, MAX_REASON)
+        return one_line(text, MAX_REASON)
+    return ''
 
 
 def message_id_in_text(text: str, *, exclude: str | None = None) -> str | None:
@@ -271,6 +434,7 @@ class SesNotification:
     action: str | None  # failed / delayed / delivered for delivery reports, None otherwise
     recipients: tuple[str, ...]  # bounced recipients (Bounce only)
     message_id: str | None  # the Message-ID of the mail the notification is about
+    reason: str = ''  # Bounce only: status and diagnostic code of the bounced recipients (`failure_reason`)
 
 
 def ses_notification(text: str) -> SesNotification | None:
@@ -295,6 +459,7 @@ def ses_notification(text: str) -> SesNotification | None:
         return None
     action = {'Bounce': ACTION_FAILED, 'DeliveryDelay': ACTION_DELAYED, 'Delivery': ACTION_DELIVERED}.get(kind)
     recipients: list[str] = []
+    statuses: list[RecipientStatus] = []
     bounce = data.get('bounce')
     if kind == 'Bounce' and isinstance(bounce, dict):
         for item in bounce.get('bouncedRecipients') or []:
@@ -302,7 +467,20 @@ def ses_notification(text: str) -> SesNotification | None:
                 address = normalise_address(item['emailAddress'])
                 if address and address not in recipients:
                     recipients.append(address)
-    return SesNotification(kind=kind, action=action, recipients=tuple(recipients), message_id=_ses_message_id(mail))
+                    status = _STATUS_RE.search(str(item.get('status') or '')[:100])
+                    diagnostic = one_line(str(item.get('diagnosticCode') or ''), MAX_REASON)
+                    statuses.append(
+                        RecipientStatus(address, '', ACTION_FAILED, status.group(0) if status else '', diagnostic)
+                    )
+    reason = failure_reason(statuses)
+    if kind == 'Bounce' and isinstance(bounce, dict) and not reason:
+        # SES's own verdict, e.g. `Permanent bounce (Suppressed)` for an address on the suppression list
+        kinds = [str(bounce.get(k) or '') for k in ('bounceType', 'bounceSubType')]
+        if kinds[0]:
+            reason = one_line(f'{kinds[0]} bounce' + (f' ({kinds[1]})' if kinds[1] else ''), MAX_REASON)
+    return SesNotification(
+        kind=kind, action=action, recipients=tuple(recipients), message_id=_ses_message_id(mail), reason=reason
+    )
 
 
 def _ses_message_id(mail: dict[str, object]) -> str | None:

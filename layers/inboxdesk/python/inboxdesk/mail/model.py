@@ -49,6 +49,10 @@ class Classification:
     is_list: bool = False
     # For a bounce, the RFC 3464 action it reports: 'failed', 'delayed' or 'delivered' (None otherwise).
     bounce_action: str | None = None
+    # For a failed delivery, why: each failed recipient's Status and Diagnostic-Code (`5.1.1 smtp; 550 5.1.1
+    # <a@b>: User unknown`; `a@x: ... | b@y: ...` when they differ), else the SMTP reply line a non-standard
+    # bounce quotes; one line, at most a few hundred characters; '' when the report gives no reason.
+    bounce_reason: str = ''
 
 
 @dataclass(frozen=True, slots=True)
