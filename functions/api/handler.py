@@ -14,10 +14,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from inboxdesk.observability import SERVICE_API, service_name
+
 from . import access, problems
 from .routes import attachments, customers, health, queues, settings, tickets
 
-logger = Logger()  # service from POWERTOOLS_SERVICE_NAME (inboxdesk-api on AWS)
+logger = Logger(service=service_name(SERVICE_API))  # POWERTOOLS_SERVICE_NAME wins (set per function on AWS)
 
 
 def openapi_settings() -> dict[str, Any]:

@@ -20,11 +20,12 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from inboxdesk.errors import ConflictError, NotFoundError, PreconditionFailedError
 from inboxdesk.logic.tickets_api import InvalidRequestError, PreconditionRequiredError
 from inboxdesk.models.api import Problem
+from inboxdesk.observability import SERVICE_API, service_name
 
 PROBLEM_JSON: Final = 'application/problem+json'
 TYPE_BASE: Final = 'https://inboxdesk.dev/problems/'
 
-logger = Logger(child=True)
+logger = Logger(service=service_name(SERVICE_API), child=True)  # under the handler's logger
 
 
 def problem_body(status: int, detail: str, *, errors: list[dict[str, Any]] | None = None) -> str:

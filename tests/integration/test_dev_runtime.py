@@ -10,6 +10,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -239,7 +240,13 @@ class DevProcess:
     def __init__(self, tmp_path: Path, ports: tuple[int, int, int] | None = None) -> None:
         self.host = '127.0.0.1'
         self.aws_port, self.smtp_port, self.api_port = ports or (free_port(), free_port(), free_port())
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(('AWS_ENDPOINT', 'INBOXDESK_'))}
+        self.data_dir = tmp_path / 'dev'
+        # A user's shell: none of the test session's endpoint, Inboxdesk or service-name variables
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(('AWS_ENDPOINT', 'INBOXDESK_')) and k != 'POWERTOOLS_SERVICE_NAME'
+        }
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             [
@@ -248,7 +255,7 @@ class DevProcess:
                 f'--aws-port={self.aws_port}',
                 f'--smtp-port={self.smtp_port}',
                 f'--api-port={self.api_port}',
-                f'--data-dir={tmp_path / "dev"}',
+                f'--data-dir={self.data_dir}',
             ],
             cwd=REPO,
             env=self.env,
@@ -382,6 +389,35 @@ def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(d
     # And the API answers on its port, as API Gateway would
     with urllib.request.urlopen(f'http://{dev.host}:{dev.api_port}/health', timeout=10) as response:
         assert response.status == 200
+
+    # When an agent tries an admin route, Then the API's "request denied" line is in handlers.jsonl under the
+    # API's service name, and the console shows no JSON line of any handler
+    token = subprocess.run(
+        [str(INBOXDESK), 'token', '--role=agent', '--email=agent@example.org', f'--dev-dir={dev.data_dir}'],
+        env=dev.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    request = urllib.request.Request(
+        f'http://{dev.host}:{dev.api_port}/queues',
+        data=b'{"name": "Sales"}',
+        headers={'Authorization': f'Bearer {token}', 'Content-Type': 'application/json'},
+        method='POST',
+    )
+    with pytest.raises(urllib.error.HTTPError) as forbidden:
+        urllib.request.urlopen(request, timeout=10)
+    assert forbidden.value.code == 403
+
+    def handler_lines() -> list[dict[str, Any]]:
+        path = dev.data_dir / 'logs' / 'handlers.jsonl'
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    denied = wait_for(lambda: [line for line in handler_lines() if line['message'] == 'request denied'], timeout=5)
+    assert [line['service'] for line in denied] == ['inboxdesk-api'], handler_lines()
+    assert {line['service'] for line in handler_lines() if line['message'] == 'mail ingested'} == {'inboxdesk-inbound'}
+    assert not [line for line in dev.lines if '{' in line], dev.output()
 
     # When someone writes to an address that is no queue's, Then SMTP refuses it with 550
     with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:

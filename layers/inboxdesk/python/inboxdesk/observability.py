@@ -1,6 +1,8 @@
 """Logger and metrics shared by the domain package and the handlers (Powertools; no X-Ray SDK: cold start).
 
-The service name comes from POWERTOOLS_SERVICE_NAME (set per function); metrics go to namespace `Inboxdesk`.
+The service name comes from POWERTOOLS_SERVICE_NAME (set per function on AWS), else each function's own
+name (`service_name`): under `inboxdesk dev` the functions share one process and one environment. `logger` is
+the inbound function's; the API's loggers use `service_name(SERVICE_API)`. Metrics go to namespace `Inboxdesk`.
 Never log mail bodies, subjects or secrets: log ids and S3 keys."""
 
 from __future__ import annotations
@@ -10,7 +12,16 @@ import os
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger(service=os.environ.get('POWERTOOLS_SERVICE_NAME', 'inboxdesk'))
+SERVICE_INBOUND = 'inboxdesk-inbound'  # as infra.constants names them
+SERVICE_API = 'inboxdesk-api'
+
+
+def service_name(default: str) -> str:
+    """POWERTOOLS_SERVICE_NAME when set, else `default` (the function's own name)."""
+    return os.environ.get('POWERTOOLS_SERVICE_NAME') or default
+
+
+logger = Logger(service=service_name(SERVICE_INBOUND))
 metrics = Metrics(namespace=os.environ.get('POWERTOOLS_METRICS_NAMESPACE', 'Inboxdesk'))
 
 

@@ -3,6 +3,11 @@
 Start order: ports checked -> moto server -> environment and resources (`provision`) -> the default
 queue -> the inbound handler's worker -> SMTP -> API. `stop()` undoes it in reverse and may be called
 after a partial start.
+
+Logs: every handler module the runtime loads (queue workers, the API, scheduled functions) has its
+Powertools JSON lines written to `<data_dir>/logs/handlers.jsonl` (stdout with `verbose`); the console
+shows only the one-line outcomes (`outcomes.OutcomeLogHandler`). Each function logs under its own
+service name (`inboxdesk.observability.service_name`), as on AWS.
 """
 
 from __future__ import annotations
@@ -80,7 +85,9 @@ class DevRuntime:
     settings: DevSettings
     endpoints: dict[str, str] = field(default_factory=dict)
     _started: list[tuple[str, Startable]] = field(default_factory=list)
-    _log_files: list[IO[str]] = field(default_factory=list)
+    _log_stream: IO[str] | None = None
+    # JSON handlers moved to handlers.jsonl, each with the stream it had (restored on stop)
+    _redirected: list[tuple[logging.StreamHandler[IO[str]], IO[str]]] = field(default_factory=list)
     _outcome_handlers: list[tuple[logging.Logger, logging.Handler]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what did not start, for the banner
 
@@ -116,9 +123,12 @@ class DevRuntime:
         for logger, handler in self._outcome_handlers:
             logger.removeHandler(handler)
         self._outcome_handlers.clear()
-        for stream in self._log_files:
-            stream.close()
-        self._log_files.clear()
+        for json_handler, previous in self._redirected:
+            json_handler.setStream(previous)
+        self._redirected.clear()
+        if self._log_stream is not None:
+            self._log_stream.close()
+            self._log_stream = None
 
     def describe(self) -> list[str]:
         """Where everything listens, for the start banner."""
@@ -170,7 +180,7 @@ class DevRuntime:
                 self.notes.append(f'{function_name}: not run (functions/{package}/handler.py does not exist yet)')
                 continue
             module = importlib.import_module(f'{package}.handler')
-            self._hook_logs(module)
+            self.hook_logs(module)
             worker = QueueWorker(
                 sqs=sqs,
                 queue_url=os.environ[queue_env],
@@ -181,12 +191,11 @@ class DevRuntime:
             worker.start()
             self._started.append((f'{function_name} worker', worker))
 
-    def _hook_logs(self, module: ModuleType) -> None:
-        """Outcome lines on the console; the JSON lines to `<data_dir>/logs/handlers.jsonl` (once per logger)."""
+    def hook_logs(self, module: ModuleType) -> None:
+        """Outcome lines of `module`'s loggers on the console; their JSON lines to
+        `<data_dir>/logs/handlers.jsonl` unless verbose (once per logger; one file for all)."""
         from inboxdesk.local.outcomes import OutcomeLogHandler
 
-        log_dir = self.settings.data_dir / 'logs'
-        log_dir.mkdir(parents=True, exist_ok=True)
         for logger in powertools_loggers(module):
             if any(hooked is logger for hooked, _ in self._outcome_handlers):
                 continue
@@ -195,9 +204,16 @@ class DevRuntime:
             self._outcome_handlers.append((logger, handler))
             json_handler = getattr(logger, 'powertools_handler', None)
             if not self.settings.verbose and isinstance(json_handler, logging.StreamHandler):
-                stream = (log_dir / 'handlers.jsonl').open('a', encoding='utf-8')
-                self._log_files.append(stream)
-                json_handler.setStream(stream)
+                previous = json_handler.setStream(self._handler_log())
+                if previous is not None:
+                    self._redirected.append((json_handler, previous))
+
+    def _handler_log(self) -> IO[str]:
+        if self._log_stream is None:
+            log_dir = self.settings.data_dir / 'logs'
+            log_dir.mkdir(parents=True, exist_ok=True)
+            self._log_stream = (log_dir / 'handlers.jsonl').open('a', encoding='utf-8')
+        return self._log_stream
 
     def _start_smtp(self, *, topic_arn: str) -> None:
         import boto3
@@ -226,10 +242,12 @@ class DevRuntime:
 
         region = os.environ.get('AWS_DEFAULT_REGION', 'eu-west-1')
         for module_name, attribute, function_name, every in SCHEDULED_FUNCTIONS:
-            handler = getattr(importlib.import_module(module_name), attribute, None)
+            module = importlib.import_module(module_name)
+            handler = getattr(module, attribute, None)
             if handler is None:
                 self.notes.append(f'{function_name}: not scheduled ({module_name}.{attribute} does not exist)')
                 continue
+            self.hook_logs(module)
             schedule = ScheduledFunction(
                 handler=handler, function_name=function_name, every_seconds=every, region=region
             )
@@ -243,6 +261,7 @@ class DevRuntime:
         from inboxdesk.local.api_server import ApiServer
 
         server = ApiServer(self.settings.host, self.settings.api_port, key=load_dev_key(self.settings.data_dir))
+        self.hook_logs(importlib.import_module('api.handler'))  # the worker start put functions/ on sys.path
         server.start()
         self._started.append(('API', server))
         self.endpoints['api'] = server.url

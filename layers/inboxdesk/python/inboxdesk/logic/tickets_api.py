@@ -20,12 +20,13 @@ from aws_lambda_powertools import Logger
 
 from inboxdesk.errors import InboxdeskError, NotFoundError
 from inboxdesk.models import Message, Participant, ReplyJob, StoredAttachment, Ticket
+from inboxdesk.observability import SERVICE_API, service_name
 
 if TYPE_CHECKING:  # the DAL (PynamoDB, botocore) is imported on first use: cold start
     from inboxdesk.dal.attachments import StoredUpload
     from inboxdesk.dal.outbox import OutboxEntry
 
-logger = Logger(child=True)
+logger = Logger(service=service_name(SERVICE_API), child=True)  # under the API function's logger
 
 MAX_ATTACHMENT_BYTES: Final = 10 * 1024 * 1024
 UPLOAD_URL_SECONDS: Final = 15 * 60
