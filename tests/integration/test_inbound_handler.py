@@ -744,3 +744,96 @@ def test_a_mail_to_thousands_of_recipients_is_still_one_message(support):
     ticket = only_ticket()
     [message] = tickets.list_messages(ticket.id)
     assert len(message.to) == 100 and len(ticket.participants) == 50 and len(ticket.title) == 200
+
+
+def _emitted_counts(out: str) -> dict[str, float]:
+    """Metric name -> total, from the embedded-metric-format lines the handler printed."""
+    counts: dict[str, float] = {}
+    for line in out.splitlines():
+        if '"_aws"' not in line:
+            continue
+        blob = json.loads(line)
+        for directive in blob['_aws']['CloudWatchMetrics']:
+            for metric in directive['Metrics']:
+                value = blob[metric['Name']]
+                counts[metric['Name']] = counts.get(metric['Name'], 0) + (
+                    sum(value) if isinstance(value, list) else value
+                )
+    return counts
+
+
+@pytest.fixture
+def fresh_deployment(aws):
+    """No queue at all, and no queue this process remembers from an earlier test (the routing cache)."""
+    from inboxdesk.dal import queues
+
+    queues.clear_routing_cache()
+    assert queues.list_queues() == []
+
+
+def test_first_mail_on_a_fresh_deployment_creates_the_default_queue(fresh_deployment, outcomes, capsys):
+    # Given a deployed stack without any queue
+    from inboxdesk.dal import queues
+
+    capsys.readouterr()
+    # When the first mail arrives, for a plus-tagged creation address
+    deliver(make_mail(to='Help+web@InboxDesk.test', subject='first'), recipients=['Help+web@InboxDesk.test'])
+    # Then it is a ticket in a new default queue `Support` owning the address the mail came to
+    [queue] = queues.list_queues()
+    assert (queue.name, queue.is_default, queue.inbound_addresses) == ('Support', True, ('help@inboxdesk.test',))
+    assert queue.colour.startswith('#') and len(queue.colour) == 7
+    assert only_ticket().queue_id == queue.id
+    assert queues.get_default_queue() == queue
+    assert outcomes.lines[-1]['queue'] == 'Support'
+    assert 'default queue created' in outcomes.messages
+    # And the creation was counted once
+    assert _emitted_counts(capsys.readouterr().out).get('DefaultQueueCreated') == 1
+    # When a second mail comes to another address of ours
+    deliver(make_mail(to='billing@inboxdesk.test', subject='second'), recipients=['billing@inboxdesk.test'])
+    # Then it joins the same default queue, and no queue is created
+    assert queues.list_queues() == [queue]
+    assert {t.queue_id for t in all_tickets()} == {queue.id}
+    assert 'DefaultQueueCreated' not in _emitted_counts(capsys.readouterr().out)
+    assert outcomes.messages.count('default queue created') == 1
+
+
+def test_two_concurrent_first_mails_make_one_default_queue(fresh_deployment, outcomes, serialisable_moto, monkeypatch):
+    # Given a fresh deployment, and two first mails whose invocations both find no default queue before
+    # either writes one (each waits for the other right after its check)
+    from inboxdesk.dal import queues
+
+    both_checked = threading.Barrier(2, timeout=20)
+    real_get_default = queues.get_default_queue
+
+    def checked_together() -> Any:
+        found = real_get_default()
+        both_checked.wait()
+        return found
+
+    monkeypatch.setattr(queues, 'get_default_queue', checked_together)
+    keys = [
+        store_raw(make_mail(to=to, subject=to).as_bytes()) for to in ('support@inboxdesk.test', 'help@inboxdesk.test')
+    ]
+    responses: list[dict[str, Any]] = []
+
+    def invoke(key: str, to: str) -> None:
+        responses.append(handle(sqs_event(ses_body(key, [to]))))
+
+    # When both are handled at the same time
+    workers = [
+        threading.Thread(target=invoke, args=(key, to))
+        for key, to in zip(keys, ('support@inboxdesk.test', 'help@inboxdesk.test'), strict=True)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    monkeypatch.setattr(queues, 'get_default_queue', real_get_default)
+    # Then both are tickets in the one default queue, created once, owning the winner's address only
+    assert responses == [{'batchItemFailures': []}] * 2
+    [queue] = queues.list_queues()
+    assert queue.is_default and queues.get_default_queue() == queue
+    assert len(queue.inbound_addresses) == 1
+    assert queues.find_queue_by_address(queue.inbound_addresses[0]) == queue
+    assert {t.queue_id for t in all_tickets()} == {queue.id} and len(all_tickets()) == 2
+    assert outcomes.messages.count('default queue created') == 1

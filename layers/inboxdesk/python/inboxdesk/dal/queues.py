@@ -2,7 +2,8 @@
 
 Items: the queue (`QUEUE#<q>`, listed on gsi1 `QUEUES`), one address item per inbound address
 (`ADDRESS#<address>` -> queue id: routing by GetItem, and no address in two queues), and the
-default pointer (`DEFAULTQUEUE`). The first queue created becomes the default.
+default pointer (`DEFAULTQUEUE`). The first queue created becomes the default. The pointer is only ever
+written on the condition that it still is what the writer read, so there is one default at any time.
 
 `routing_table()` is what ingestion reads: every queue with its addresses, from one Query, kept
 by the container for `QUEUE_CACHE_SECONDS` (default 60) and dropped at once by any change made
@@ -144,8 +145,14 @@ def _default_item(queue_id: str) -> DefaultQueueItem:
 
 
 def _make_default(tx: TransactWrite, queue_id: str, previous_default: str | None) -> None:
-    """Point the default at `queue_id` and clear the flag of the previous default (in `tx`)."""
-    tx.save(_default_item(queue_id))
+    """Point the default at `queue_id` and clear the flag of the previous default (in `tx`); the write fails
+    when the pointer is no longer `previous_default` (a concurrent writer moved or created it)."""
+    tx.save(
+        _default_item(queue_id),
+        condition=DefaultQueueItem.queue_id == previous_default
+        if previous_default
+        else DefaultQueueItem.pk.does_not_exist(),
+    )
     if previous_default:
         tx.update(
             QueueItem(keys.queue_pk(previous_default), keys.QUEUE_SK),
@@ -154,9 +161,9 @@ def _make_default(tx: TransactWrite, queue_id: str, previous_default: str | None
         )
 
 
-def _current_default_id() -> str | None:
+def _current_default_id(*, consistent: bool = False) -> str | None:
     try:
-        return str(DefaultQueueItem.get(keys.DEFAULT_QUEUE_PK, keys.SINGLE_SK).queue_id)
+        return str(DefaultQueueItem.get(keys.DEFAULT_QUEUE_PK, keys.SINGLE_SK, consistent_read=consistent).queue_id)
     except DoesNotExist:
         return None
 
@@ -243,6 +250,46 @@ def get_default_queue() -> Queue | None:
         return get_queue(queue_id)
     except NotFoundError:
         return None
+
+
+def ensure_default_queue(*, name: str, inbound_addresses: list[str] | tuple[str, ...] = ()) -> tuple[Queue, bool]:
+    """The default queue, and whether this call created it: when there is none (a fresh deployment), a queue
+    `name` in the default colour owning `inbound_addresses`, made the default. Two callers at once make one
+    queue: the pointer is written only if absent, and the loser reads the winner's (consistently).
+    ConflictError when neither works (e.g. an address taken by a queue that is not the default)."""
+    found = get_default_queue()
+    if found is not None:
+        return found, False
+    addresses = tuple(a for a in _clean_addresses(inbound_addresses) if '@' in a and ' ' not in a)
+    queue = Queue(
+        id=ids.new_id(),
+        name=name,
+        colour=DEFAULT_COLOUR,
+        inbound_addresses=addresses,
+        is_default=True,
+        reply_via=None,
+        auto_ack_enabled=False,
+        auto_ack_template=None,
+        created_at=_now(),
+    )
+    _validate(queue)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(_to_item(queue), condition=QueueItem.pk.does_not_exist())
+            for address in addresses:
+                tx.save(_address_item(address, queue.id), condition=AddressItem.pk.does_not_exist())
+            _make_default(tx, queue.id, None)
+    except TransactWriteError as exc:
+        winner = _current_default_id(consistent=True)
+        try:
+            if winner is not None:
+                return get_queue(winner), False
+        except NotFoundError:
+            pass
+        raise ConflictError('no default queue, and it could not be created') from exc
+    finally:
+        clear_routing_cache()
+    return queue, True
 
 
 def update_queue(queue_id: str, changes: dict[str, Any]) -> Queue:

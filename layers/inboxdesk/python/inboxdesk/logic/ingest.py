@@ -20,6 +20,12 @@ reply keeps its ticket's status: a forged reply cannot bin a ticket); an unreada
 attached to its message as `original.eml`, stored under the ticket (raw mail expires); a ticket
 number taken by a delivery that turns out to be a duplicate is not reused (numbers may have gaps);
 poller jobs are routed by their headers (the mailbox -> queue link comes with the mailbox issue).
+
+A fresh deployment has no queue: when a mail matches no queue and there is no default queue, ingestion
+creates the default queue `Support` owning the envelope recipient the mail came to (SES accepts mail
+only for our domains, so that address is ours; a poller job has none, and the queue then owns no
+address). Two first mails at once make one queue (a conditional write on the default pointer); the
+creation is logged (`default queue created`) and counted (`DefaultQueueCreated`).
 """
 
 from __future__ import annotations
@@ -30,7 +36,13 @@ from dataclasses import replace
 from inboxdesk.config import inbound_settings
 from inboxdesk.dal import counters, ids, keys, mail_store, queues, tickets
 from inboxdesk.dal.tickets import MessagePointer, ThreadLookup
-from inboxdesk.errors import ConfigurationError, DuplicateMessageError, NotFoundError, PreconditionFailedError
+from inboxdesk.errors import (
+    ConfigurationError,
+    ConflictError,
+    DuplicateMessageError,
+    NotFoundError,
+    PreconditionFailedError,
+)
 from inboxdesk.events import MESSAGE_RECEIVED, TICKET_CREATED, publish
 from inboxdesk.logic import loops, routing, threading
 from inboxdesk.mail.model import Address, Attachment, ParsedEmail
@@ -45,7 +57,7 @@ from inboxdesk.models import (
     StoredAttachment,
     Ticket,
 )
-from inboxdesk.observability import logger
+from inboxdesk.observability import count, logger
 
 TITLE_LIMIT = 200
 # Items are limited to 400 KB: what a mail may put on its message item is capped (the raw mail keeps all).
@@ -57,10 +69,12 @@ DESCRIPTION_LIMIT = 1000
 WRITE_ATTEMPTS = 6
 UNREADABLE_DEFECTS = ('not-mime', 'reader-error')
 REOPENING_STATUSES = ('solved', 'pending')
+DEFAULT_QUEUE_NAME = 'Support'
 
 
 class NoQueueError(ConfigurationError):
-    """No queue matches the mail and there is no default queue: the record is retried, then lands in the DLQ."""
+    """No queue matches the mail and there is no default queue, and none could be made: the record is retried,
+    then lands in the DLQ."""
 
 
 def title_of(subject: str) -> str:
@@ -171,7 +185,7 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
         routing.candidate_recipients(email, notice.recipients), table.by_address, table.default
     )
     if queue is None:
-        raise NoQueueError('no queue has this address and there is no default queue')
+        queue = _first_queue(notice)
 
     guards = [keys.dedupe_pk(queue.id, email.message_id), keys.source_pk(notice.ses_message_id, bucket, key)]
     referenced = threading.referenced_ids(email)
@@ -241,6 +255,27 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
     if outcome.kind != 'duplicate':
         _publish(outcome, message, sender)
     return outcome
+
+
+def _first_queue(notice: InboundNotice) -> Queue:
+    """No queue matched and there is no default: the default queue, created unless a concurrent mail just did,
+    owning the envelope recipient this mail came to."""
+    address = next((keys.normalise_address(a) for a in notice.recipients if '@' in a), None)
+    try:
+        queue, created = queues.ensure_default_queue(
+            name=DEFAULT_QUEUE_NAME, inbound_addresses=[address] if address else []
+        )
+    except ConflictError as exc:
+        raise NoQueueError(f'no queue has this address and there is no default queue: {exc}') from exc
+    if created:
+        logger.info(
+            'default queue created',
+            queue_id=queue.id,
+            queue=queue.name,
+            inbound_addresses=list(queue.inbound_addresses),
+        )
+        count('DefaultQueueCreated')
+    return queue
 
 
 def _read_tagged(lookup: ThreadLookup) -> Ticket | None:
