@@ -46,3 +46,21 @@ def test_build_prunes_the_aws_sdk_that_the_lambda_runtime_provides(tmp_path: Pat
     prune(tmp_path)
     # Then boto3, botocore, s3transfer (and their metadata), scripts and caches are gone; the rest stays
     assert sorted(p.name for p in tmp_path.iterdir()) == ['pynamodb', 'pynamodb-6.1.0.dist-info', 'six.py']
+
+
+def test_build_compiles_the_layer_for_the_lambda_python(tmp_path: Path) -> None:
+    # Given an installed layer folder and a CPython 3.12 on this machine (Lambda's /opt is read-only:
+    # without shipped bytecode every cold start compiles the layer)
+    from infra.build_layer import compile_bytecode, runtime_python
+
+    if runtime_python() is None:
+        pytest.skip('no CPython 3.12 here (set LAYER_PYTHON)')
+    (tmp_path / 'pkg').mkdir()
+    (tmp_path / 'pkg' / '__init__.py').write_text('VALUE = 1\n')
+    # When it is compiled
+    assert compile_bytecode(tmp_path)
+    # Then the package has 3.12 bytecode that does not depend on file times
+    [pyc] = list((tmp_path / 'pkg' / '__pycache__').glob('*.pyc'))
+    assert pyc.name == '__init__.cpython-312.pyc'
+    flags = int.from_bytes(pyc.read_bytes()[4:8], 'little')
+    assert flags == 0b01  # hash-based, unchecked (PEP 552)
