@@ -61,10 +61,13 @@ def aws(moto_endpoint: str) -> Iterator[dict[str, str]]:
     """A clean embedded AWS with every Inboxdesk resource created; reset after the test."""
     import urllib.request
 
+    from inboxdesk.dal.queues import clear_routing_cache
     from inboxdesk.local.provision import create_resources
 
     created = create_resources()
+    clear_routing_cache()  # the inbound function's warm cache must not outlive the tables it came from
     yield created
+    clear_routing_cache()
     urllib.request.urlopen(urllib.request.Request(f'{moto_endpoint}/moto-api/reset', method='POST')).close()
 
 

@@ -123,6 +123,8 @@ class ParsedEmail:
             'is_bounce': c.is_bounce,
             'bounced_message_id': c.bounced_message_id,
             'failed_recipients': list(c.failed_recipients),
+            'bounce_action': c.bounce_action,
+            'bounce_reason': c.bounce_reason,
             'is_list': c.is_list,
             'defects': list(self.defects),
             'size': self.size,
