@@ -18,6 +18,7 @@ Run: `.venv/bin/python -m bench bench_ingest` (BENCH_INGEST_N=100 by default).
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -84,6 +85,7 @@ def main() -> None:
     from moto.server import ThreadedMotoServer
 
     port = _port()
+    logging.getLogger('werkzeug').setLevel(logging.ERROR)  # moto's per-request access log
     server = ThreadedMotoServer(ip_address='127.0.0.1', port=port, verbose=False)
     server.start()
     try:
