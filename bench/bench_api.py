@@ -116,21 +116,21 @@ def _requests(queue_id: str) -> dict[str, tuple[str, dict[str, str]]]:
 
 def _measure(queue_id: str, rounds: int) -> dict[str, dict[str, Any]]:
     from api.handler import lambda_handler
-    from tests.integration.api_events import AGENT, LambdaContext, event
+    from tests.integration.api_events import AGENT, context, event
 
-    context: Any = LambdaContext()
-    first = json.loads(lambda_handler(event('GET', '/tickets', claims=AGENT), context)['body'])
+    lambda_context: Any = context()
+    first = json.loads(lambda_handler(event('GET', '/tickets', claims=AGENT), lambda_context)['body'])
     results: dict[str, dict[str, Any]] = {}
     for name, (path, query) in _requests(queue_id).items():
         if name == 'page 2':
             query = {'cursor': first['next_cursor']}
         timings, ours = [], []
-        lambda_handler(event('GET', path, claims=AGENT, query=query), context)  # warm-up
+        lambda_handler(event('GET', path, claims=AGENT, query=query), lambda_context)  # warm-up
         with DynamoCounter() as counter:
             for _ in range(rounds):
                 before = counter.seconds
                 started = time.perf_counter()
-                answer = lambda_handler(event('GET', path, claims=AGENT, query=query), context)
+                answer = lambda_handler(event('GET', path, claims=AGENT, query=query), lambda_context)
                 timings.append(time.perf_counter() - started)
                 ours.append(timings[-1] - (counter.seconds - before))
                 assert answer['statusCode'] == 200, answer

@@ -1,4 +1,8 @@
-"""API Gateway HTTP API (payload v2) events, as the JWT authorizer delivers them, for the API tests."""
+"""API Gateway HTTP API (payload v2) events, as the JWT authorizer delivers them, for the API tests.
+
+The event is the one the dev API server builds (`inboxdesk.local.api_server.build_event`), so the tests
+and `make dev` feed the handler the same shape.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import json
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from inboxdesk.auth import claims_as_authorizer_context
+from inboxdesk.local.api_server import build_event
+from inboxdesk.local.worker import LambdaContext
 
 ADMIN = {'sub': 'sub-admin', 'email': 'admin@example.com', 'cognito:groups': ['admins', 'agents']}
 AGENT = {'sub': 'sub-agent', 'email': 'agent@example.com', 'cognito:groups': ['agents']}
@@ -23,48 +28,25 @@ def event(
     headers: dict[str, str] | None = None,
     raw_body: str | None = None,
 ) -> dict[str, Any]:
-    request_context: dict[str, Any] = {
-        'accountId': '123456789012',
-        'apiId': 'api',
-        'domainName': 'api.example.com',
-        'domainPrefix': 'api',
-        'http': {'method': method, 'path': path, 'protocol': 'HTTP/1.1', 'sourceIp': '192.0.2.1', 'userAgent': 't'},
-        'requestId': 'r1',
-        'routeKey': '$default',
-        'stage': '$default',
-        'time': '27/Nov/2026:07:00:00 +0000',
-        'timeEpoch': 1795000000000,
-    }
-    if claims is not None:
-        request_context['authorizer'] = {'jwt': {'claims': claims_as_authorizer_context(claims), 'scopes': None}}
+    """`body` is sent as JSON, `raw_body` as it is; either gets `Content-Type: application/json` unless given."""
+    target = f'{path}?{urlencode(query)}' if query else path
     all_headers = {'host': 'api.example.com', **{k.lower(): v for k, v in (headers or {}).items()}}
-    if body is not None or raw_body is not None:
+    text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    if text is not None:
         all_headers.setdefault('content-type', 'application/json')
-    return {
-        'version': '2.0',
-        'routeKey': '$default',
-        'rawPath': path,
-        'rawQueryString': urlencode(query or {}),
-        'headers': all_headers,
-        'queryStringParameters': query or None,
-        'requestContext': request_context,
-        'body': raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
-        'isBase64Encoded': False,
-    }
+    return build_event(method, target, list(all_headers.items()), (text or '').encode(), claims, source_ip='192.0.2.1')
 
 
-class LambdaContext:
-    function_name = 'inboxdesk-api'
-    memory_limit_in_mb = 256
-    invoked_function_arn = 'arn:aws:lambda:eu-west-1:123456789012:function:inboxdesk-api'
-    aws_request_id = 'req-1'
+def context() -> LambdaContext:
+    """The Lambda context the API function gets."""
+    return LambdaContext(function_name='inboxdesk-api')
 
 
 def call(method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
     """Run the real handler; returns (status, lower-cased headers, parsed JSON body or text)."""
     from api.handler import lambda_handler
 
-    result = lambda_handler(event(method, path, **kwargs), cast(Any, LambdaContext()))
+    result = lambda_handler(event(method, path, **kwargs), cast(Any, context()))
     headers = {k.lower(): v for k, v in (result.get('headers') or {}).items()}
     body = result.get('body') or ''
     if 'json' in headers.get('content-type', ''):

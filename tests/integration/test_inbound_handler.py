@@ -21,6 +21,7 @@ import pytest
 
 from inboxdesk import notices
 from inboxdesk import resources as r
+from inboxdesk.local.worker import LambdaContext, build_sqs_event
 from inboxdesk.models import Message, Ticket
 
 FIXTURES = Path(__file__).resolve().parent.parent / 'fixtures' / 'events'
@@ -28,13 +29,6 @@ BUCKET = r.LOCAL_NAMES[r.ENV_MAIL_BUCKET]
 SUPPORT = 'support@inboxdesk.test'
 SALES = 'sales@inboxdesk.test'
 ALICE = 'Alice Customer <alice@customer.test>'
-
-
-class LambdaContext:
-    function_name = 'inboxdesk-inbound-test'
-    memory_limit_in_mb = 512
-    invoked_function_arn = 'arn:aws:lambda:eu-west-1:123456789012:function:inboxdesk-inbound-test'
-    aws_request_id = 'test-request'
 
 
 class Outcomes(logging.Handler):
@@ -133,28 +127,25 @@ def ses_body(key: str, recipients: Sequence[str] = (SUPPORT,), **kwargs: Any) ->
 
 
 def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
-    return {
-        'Records': [
-            {
-                'messageId': str(uuid.uuid4()),
-                'receiptHandle': 'handle',
-                'body': body if isinstance(body, str) else json.dumps(body),
-                'attributes': {'ApproximateReceiveCount': '1', 'SentTimestamp': '1700000000000'},
-                'messageAttributes': {},
-                'md5OfBody': '',
-                'eventSource': 'aws:sqs',
-                'eventSourceARN': 'arn:aws:sqs:eu-west-1:123456789012:inboxdesk-ingest-local',
-                'awsRegion': 'eu-west-1',
-            }
-            for body in bodies
-        ]
-    }
+    """The event Lambda's SQS event source mapping passes, built by the dev runtime's worker."""
+    messages: list[Any] = [
+        {
+            'MessageId': str(uuid.uuid4()),
+            'ReceiptHandle': 'handle',
+            'Body': body if isinstance(body, str) else json.dumps(body),
+            'Attributes': {'ApproximateReceiveCount': '1', 'SentTimestamp': '1700000000000'},
+        }
+        for body in bodies
+    ]
+    return build_sqs_event(
+        messages, queue_arn='arn:aws:sqs:eu-west-1:123456789012:inboxdesk-ingest-local', region='eu-west-1'
+    )
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     from inbound.handler import lambda_handler
 
-    return dict(lambda_handler(event, LambdaContext()))
+    return dict(lambda_handler(event, LambdaContext(function_name='inboxdesk-inbound-test')))
 
 
 def deliver(mail: EmailMessage | bytes, recipients: Sequence[str] = (SUPPORT,), **kwargs: Any) -> str:

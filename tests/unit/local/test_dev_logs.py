@@ -95,17 +95,17 @@ SCRIPT = textwrap.dedent(
     _console()
     import api.handler
     import inbound.handler
-    from tests.integration.api_events import LambdaContext, event
+    from tests.integration.api_events import context, event
 
     runtime.hook_logs(api.handler)
     runtime.hook_logs(inbound.handler)
-    denied = api.handler.lambda_handler(event('GET', '/tickets'), LambdaContext())
+    denied = api.handler.lambda_handler(event('GET', '/tickets'), context())
     assert denied['statusCode'] == 401, denied
     s3_test_event = '{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}'
     record = {'messageId': 'm1', 'receiptHandle': 'h', 'body': s3_test_event, 'attributes': {},
               'messageAttributes': {}, 'md5OfBody': '', 'eventSource': 'aws:sqs', 'eventSourceARN': 'arn',
               'awsRegion': 'eu-west-1'}
-    assert inbound.handler.lambda_handler({'Records': [record]}, LambdaContext()) == {'batchItemFailures': []}
+    assert inbound.handler.lambda_handler({'Records': [record]}, context()) == {'batchItemFailures': []}
     runtime.stop()
     """
 )
