@@ -340,7 +340,7 @@ def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(d
     assert ticket['customer_email'] == 'ada@example.org'
     assert ticket['message_count'] == 1
     assert ticket['status'] in {'new', 'open'}
-    assert wait_for(lambda: dev.said(f'ticket #{ticket["number"]} created in queue Support'), timeout=5), dev.output()
+    assert wait_for(lambda: dev.said(f'ticket #{ticket["number"]} created in queue Support')), dev.output()
 
     # When the customer answers it (In-Reply-To the first Message-ID)
     reply = customer_mail(subject='Re: Printer on fire')
@@ -357,7 +357,7 @@ def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(d
     after = wait_for(threaded, timeout=20, interval=0.5)
     assert after, dev.output()
     assert [t['number'] for t in after] == [ticket['number']]
-    assert wait_for(lambda: dev.said(f'appended to ticket #{ticket["number"]}'), timeout=5), dev.output()
+    assert wait_for(lambda: dev.said(f'appended to ticket #{ticket["number"]}')), dev.output()
 
     # When a real-world mail (Gmail, quoted-printable, RFC 2047 subject) arrives over SMTP
     raw = (corpus_dir / 'django-helpdesk/tests/test_files/quoted_printable.eml').read_bytes()
@@ -414,7 +414,7 @@ def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(d
         path = dev.data_dir / 'logs' / 'handlers.jsonl'
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
-    denied = wait_for(lambda: [line for line in handler_lines() if line['message'] == 'request denied'], timeout=5)
+    denied = wait_for(lambda: [line for line in handler_lines() if line['message'] == 'request denied'])
     assert [line['service'] for line in denied] == ['inboxdesk-api'], handler_lines()
     assert {line['service'] for line in handler_lines() if line['message'] == 'mail ingested'} == {'inboxdesk-inbound'}
     assert not [line for line in dev.lines if '{' in line], dev.output()
