@@ -7,7 +7,7 @@ import json
 import random
 from dataclasses import asdict
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,8 @@ def parse(raw: bytes) -> EmailMessage:
     return email.message_from_bytes(raw, policy=policy.default)
 
 
-def classify_raw(raw: bytes) -> Classification:
-    """What the reader does: the lower-cased From address and the decoded subject."""
-    msg = parse(raw)
+def reader_arguments(msg: Message) -> tuple[str, str]:
+    """What the reader passes to classify(): the lower-cased From address ('' when none) and the decoded subject."""
     try:
         found = getaddresses([str(msg.get('from', '') or '')])
         from_address = found[0][1].lower() if found else ''
@@ -37,6 +36,12 @@ def classify_raw(raw: bytes) -> Classification:
         subject = str(msg.get('subject', '') or '')
     except Exception:
         subject = ''
+    return from_address, subject
+
+
+def classify_raw(raw: bytes) -> Classification:
+    msg = parse(raw)
+    from_address, subject = reader_arguments(msg)
     return classify(msg, from_address=from_address, subject=subject)
 
 

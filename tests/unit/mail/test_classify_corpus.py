@@ -9,7 +9,6 @@ import email
 import re
 from email import policy
 from email.message import EmailMessage, Message
-from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from inboxdesk.mail import classify as classify_module
 from inboxdesk.mail.classify import classify
 from inboxdesk.mail.model import Classification
 from tests.conftest import CORPUS
+from tests.unit.mail.test_classify import reader_arguments
 
 NOT_MAIL = {'README.md', 'MANIFEST.tsv', 'LICENSE', 'NOTICE.txt', 'NOTICE'}
 
@@ -61,23 +61,9 @@ def _parse(path: Path) -> EmailMessage:
     return email.message_from_bytes(path.read_bytes(), policy=policy.default)
 
 
-def _arguments(msg: EmailMessage) -> tuple[str, str]:
-    """The reader's arguments: the lower-cased From address ('' when none) and the subject."""
-    try:
-        found = getaddresses([str(msg.get('from', '') or '')])
-        from_address = found[0][1].lower() if found else ''
-    except Exception:
-        from_address = ''
-    try:
-        subject = str(msg.get('subject', '') or '')
-    except Exception:
-        subject = ''
-    return from_address, subject
-
-
 def _classify(path: Path) -> Classification:
     msg = _parse(path)
-    from_address, subject = _arguments(msg)
+    from_address, subject = reader_arguments(msg)
     return classify(msg, from_address=from_address, subject=subject)
 
 
@@ -120,7 +106,7 @@ def test_labelled_rows_are_there(corpus_dir: Path) -> None:
 def test_every_corpus_file_classifies_without_the_safety_net(path: Path, corpus_dir: Path) -> None:
     # Given any corpus file, however broken (0 bytes, mbox, Outlook .msg, CR-only newlines)
     msg = _parse(path)
-    from_address, subject = _arguments(msg)
+    from_address, subject = reader_arguments(msg)
 
     # When the rules run without classify()'s last-resort guard, nothing raises ...
     unguarded = classify_module._classify(msg, from_address=from_address, subject=subject)
@@ -154,7 +140,7 @@ def test_standard_delivery_reports_yield_their_failed_recipients(corpus_dir: Pat
             if p.get_content_type() == 'message/delivery-status'
         ).lower()
         # When each is classified
-        from_address, subject = _arguments(msg)
+        from_address, subject = reader_arguments(msg)
         result = classify(msg, from_address=from_address, subject=subject)
         assert result.is_bounce, path
         if not re.search(r'^action:\s*failed', dsn_text, re.MULTILINE):
@@ -184,7 +170,7 @@ def test_standard_delivery_reports_give_the_reason_of_each_failure(corpus_dir: P
             continue
         checked += 1
         # When it is classified
-        from_address, subject = _arguments(msg)
+        from_address, subject = reader_arguments(msg)
         reason = classify(msg, from_address=from_address, subject=subject).bounce_reason
 
         # Then the reason is one bounded line, and what it quotes is in the report
@@ -207,7 +193,7 @@ def test_standard_delivery_reports_name_the_returned_message(corpus_dir: Path) -
             continue
         checked += 1
         # When it is classified
-        from_address, subject = _arguments(msg)
+        from_address, subject = reader_arguments(msg)
         result = classify(msg, from_address=from_address, subject=subject)
 
         # Then bounced_message_id is the returned original's Message-ID
