@@ -1,15 +1,18 @@
-"""Identifiers: ULIDs (26 characters, Crockford base32), sortable by creation time as text."""
+"""Identifiers and time stamps: ULIDs (26 characters, Crockford base32) and ISO 8601 UTC times, both sortable
+by creation time as text."""
 
 from __future__ import annotations
 
 import os
 import threading
 import time
+from datetime import UTC, datetime
 
 _ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 _lock = threading.Lock()
 _last_ms = 0
 _last_rand = 0
+_ISO = '%Y-%m-%dT%H:%M:%S.%fZ'
 
 
 def _encode(value: int, length: int) -> str:
@@ -32,3 +35,13 @@ def new_id() -> str:
             rand = int.from_bytes(os.urandom(10), 'big') >> 1  # leave room to increment
         _last_ms, _last_rand = ms, rand
     return _encode(ms, 10) + _encode(rand, 16)
+
+
+def iso_time(at: datetime) -> str:
+    """A UTC time as stored: ISO 8601 with microseconds and `Z`, so it sorts as text."""
+    return at.strftime(_ISO)
+
+
+def now_iso() -> str:
+    """UTC now, as `iso_time`."""
+    return iso_time(datetime.now(UTC))

@@ -51,7 +51,7 @@ def _item(entry: OutboxEntry) -> OutboxItem:
 
 
 def pending(created_before: str, limit: int) -> list[OutboxEntry]:
-    """Entries of messages created before `created_before` (ISO, as `dal.tickets.now_iso`), oldest first."""
+    """Entries of messages created before `created_before` (ISO, as `dal.ids.iso_time`), oldest first."""
     return [
         OutboxEntry(item.ticket_id, item.message_id, item.rfc_message_id, item.created_at)
         for item in OutboxItem.query(keys.OUTBOX_PK, OutboxItem.sk < created_before, limit=limit, page_size=limit)

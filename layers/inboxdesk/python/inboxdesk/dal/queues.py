@@ -16,7 +16,6 @@ import re
 import threading
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -81,10 +80,6 @@ def routing_table() -> RoutingTable:
     with _cache_lock:
         _cache = (now, table)
     return table
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
 
 
 def _to_queue(item: QueueItem) -> Queue:
@@ -198,7 +193,7 @@ def create_queue(
         reply_via=reply_via,
         auto_ack_enabled=auto_ack_enabled,
         auto_ack_template=auto_ack_template,
-        created_at=_now(),
+        created_at=ids.now_iso(),
     )
     _validate(queue)
     positions: dict[int, str] = {}
@@ -270,7 +265,7 @@ def ensure_default_queue(*, name: str, inbound_addresses: list[str] | tuple[str,
         reply_via=None,
         auto_ack_enabled=False,
         auto_ack_template=None,
-        created_at=_now(),
+        created_at=ids.now_iso(),
     )
     _validate(queue)
     try:

@@ -10,7 +10,7 @@ written with its outbox entry (`dal.outbox`) in the same transaction.
 
 For the API: get_ticket, get_ticket_by_number, list_tickets, update_ticket, list_messages,
 get_message, add_outbound_message, add_note. For the outbound sender: mark_delivery. For ingestion:
-lookup_thread, create_ticket, append_message.
+lookup_thread, bump_for_message, create_ticket, append_message.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -56,11 +55,6 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 200
 MAX_PARTICIPANTS = 50  # keeps the ticket item far below DynamoDB's 400 KB
 TICKET_FIELDS = frozenset({'status', 'assignee', 'priority', 'queue_id', 'title'})
-
-
-def now_iso() -> str:
-    """UTC now, ISO 8601 with microseconds and `Z`: sorts as text."""
-    return datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
 
 
 # ---------------------------------------------------------------- conversions
@@ -404,7 +398,8 @@ def update_ticket(ticket_id: str, changes: dict[str, Any], expected_version: int
     return updated
 
 
-def _bump(ticket: Ticket, at: str, *, extra_participants: Iterable[Participant] = ()) -> Ticket:
+def bump_for_message(ticket: Ticket, at: str, *, extra_participants: Iterable[Participant] = ()) -> Ticket:
+    """The ticket after one more message at `at`: activity, count, participants, version."""
     participants = list(ticket.participants)
     for person in extra_participants:
         if len(participants) >= MAX_PARTICIPANTS:
@@ -420,14 +415,15 @@ def _bump(ticket: Ticket, at: str, *, extra_participants: Iterable[Participant] 
     )
 
 
-def _add_agent_message(ticket_id: str, build: Any, pointer_ids: Sequence[str]) -> Message:
+def _add_agent_message(ticket_id: str, build: Callable[[Ticket], Message], pointer_ids: Sequence[str]) -> Message:
+    """`build(ticket)` written with the ticket bumped, at the version read (read again after a conflict)."""
     for _attempt in range(5):
         ticket = get_ticket(ticket_id)
-        message: Message = build(ticket)
+        message = build(ticket)
         item, _written = _message_item(message)
         try:
             with TransactWrite(connection=connection()) as tx:
-                _write_ticket(tx, ticket, _bump(ticket, message.created_at))
+                _write_ticket(tx, ticket, bump_for_message(ticket, message.created_at))
                 _save_message(tx, item, message)
                 for rfc_id in pointer_ids:
                     tx.save(_pointer(rfc_id, message))
@@ -467,7 +463,7 @@ def add_outbound_message(
             text=text,
             html=html,
             attachments=tuple(attachments),
-            created_at=now_iso(),
+            created_at=ids.now_iso(),
             author=author,
             message_id=rfc_id,
             delivery_status='queued',
@@ -492,7 +488,7 @@ def add_note(ticket_id: str, *, author: str, text: str, html: str = '') -> Messa
             text=text,
             html=html,
             attachments=(),
-            created_at=now_iso(),
+            created_at=ids.now_iso(),
             author=author,
         )
 
@@ -655,8 +651,3 @@ def append_message(
     return _run_ingest_tx(
         before, after, message, guard_keys=guard_keys, customer=customer, failed_delivery=failed_delivery
     )
-
-
-def bump_for_message(ticket: Ticket, at: str, *, extra_participants: Iterable[Participant] = ()) -> Ticket:
-    """The ticket after one more message at `at`: activity, count, participants, version."""
-    return _bump(ticket, at, extra_participants=extra_participants)

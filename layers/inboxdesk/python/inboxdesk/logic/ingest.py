@@ -63,7 +63,6 @@ TITLE_LIMIT = 200
 # Items are limited to 400 KB: what a mail may put on its message item is capped (the raw mail keeps all).
 MAX_ADDRESSES = 100
 MAX_REFERENCES = 50
-MAX_PARTICIPANTS = 50
 SUBJECT_LIMIT = 998
 DESCRIPTION_LIMIT = 1000
 WRITE_ATTEMPTS = 6
@@ -217,7 +216,8 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
             dmarc_failed=notice.verdicts.dmarc_failed,
         )
 
-    ccs = [_participant(a) for a in loops.external(email.cc, table.addresses, settings.own_domains)][:MAX_PARTICIPANTS]
+    external_ccs = loops.external(email.cc, table.addresses, settings.own_domains)
+    ccs = [_participant(a) for a in external_ccs[: tickets.MAX_PARTICIPANTS]]
     message_key = ids.new_id()
     ticket_id = decision.ticket_id or ids.new_id()
     withhold = notice.verdicts.virus_failed
@@ -233,7 +233,7 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
         text=email.text,
         html=email.html,
         attachments=tuple(attachments),
-        created_at=tickets.now_iso(),
+        created_at=ids.now_iso(),
         raw_key=key,
         message_id=keys.normalise_message_id(email.message_id),
         in_reply_to=keys.normalise_message_id(email.in_reply_to) if email.in_reply_to else None,

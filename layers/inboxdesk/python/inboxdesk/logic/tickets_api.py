@@ -83,7 +83,7 @@ def grant_upload(filename: str, content_type: str, size: int, uploaded_by: str) 
         raise InvalidRequestError(f'attachments may be at most {MAX_ATTACHMENT_BYTES} bytes; this one is {size}')
     from inboxdesk.dal import attachments as attachment_store
     from inboxdesk.dal import mail_store
-    from inboxdesk.dal.tickets import now_iso
+    from inboxdesk.dal.ids import now_iso
 
     upload_id = uuid.uuid4().hex
     key = mail_store.upload_key(upload_id)
@@ -209,13 +209,11 @@ def list_tickets(
 
 
 def update_ticket(ticket_id: str, changes: dict[str, object], expected_version: int | None) -> Ticket:
-    from inboxdesk.dal import queues as queue_store
+    """The DAL checks the version and that a new queue exists (NotFoundError -> 404 names the queue)."""
     from inboxdesk.dal import tickets as ticket_store
 
     if expected_version is None:
         raise PreconditionRequiredError('send If-Match with the ETag (version) of the ticket you read')
-    if changes.get('queue_id'):
-        queue_store.get_queue(str(changes['queue_id']))  # NotFoundError -> 404 names the queue
     try:
         return ticket_store.update_ticket(ticket_id, changes, expected_version)
     except ValueError as exc:
@@ -352,7 +350,7 @@ def open_ticket(
     sender = _sender_for(queue_id)
     _check_recipients([customer.email, *cc])
     uploads = uploaded_attachments(attachment_ids)
-    now = ticket_store.now_iso()
+    now = ids.now_iso()
     ticket_id = ids.new_id()
     number = counters.next_ticket_number()
     rfc_id = _new_rfc_id(ticket_id, sender)
@@ -396,8 +394,9 @@ def requeue_pending_replies(now: datetime | None = None, grace_seconds: int = RE
     """Queue again the replies whose job never reached the queue; returns how many were queued."""
     from inboxdesk.dal import outbox
     from inboxdesk.dal import tickets as ticket_store
+    from inboxdesk.dal.ids import iso_time
 
-    cutoff = ((now or datetime.now(UTC)) - timedelta(seconds=grace_seconds)).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+    cutoff = iso_time((now or datetime.now(UTC)) - timedelta(seconds=grace_seconds))
     queued = 0
     for entry in outbox.pending(cutoff, REQUEUE_BATCH):
         try:
