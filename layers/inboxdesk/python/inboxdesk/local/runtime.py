@@ -156,7 +156,7 @@ class DevRuntime:
 
     def _ensure_default_queue(self) -> None:
         from inboxdesk.dal import queues
-        from inboxdesk.local.ses_inbound import normalise_address
+        from inboxdesk.dal.keys import normalise_address
 
         for queue in queues.list_queues():
             if DEFAULT_QUEUE_ADDRESS in {normalise_address(a) for a in queue.inbound_addresses}:

@@ -23,6 +23,7 @@ from email.utils import format_datetime, getaddresses
 from typing import TYPE_CHECKING, Any
 
 from inboxdesk import resources as r
+from inboxdesk.dal import keys
 
 if TYPE_CHECKING:
     from aiosmtpd.controller import Controller
@@ -40,20 +41,13 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
 def normalise_address(address: str) -> str:
-    """`Support+Tag@Example.TEST` -> `support@example.test` (how creation addresses are matched)."""
-    local, _, domain = address.strip().strip('<>').rpartition('@')
-    if not local:
-        return address.strip().lower()
-    return f'{local.split("+", 1)[0]}@{domain}'.lower()
+    """`<Support+Tag@Example.TEST>` -> `support@example.test`: an SMTP path matched as queues match addresses."""
+    return keys.normalise_address(address.strip().strip('<>'))
 
 
 def ses_message_id() -> str:
     """An id shaped like SES's inbound message ids (40 lower-case letters and digits)."""
     return ''.join(secrets.choice(_ID_ALPHABET) for _ in range(40))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.') + f'{moment.microsecond // 1000:03d}Z'
 
 
 def verdicts(raw: bytes) -> dict[str, dict[str, str]]:
