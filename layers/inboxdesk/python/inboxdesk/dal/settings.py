@@ -2,7 +2,7 @@
 
 Each is one small `SettingItem` (`SETTINGS` / `OUTGOING_FILTER` | `APPEARANCE`, see `dal.table`): a
 JSON document with its own optimistic version, read with one GetItem and written conditionally.
-Read by the API and by the outbound sender (`logic.queues.is_suppressed` adds the automatic addresses).
+Read by the API and by the outbound sender (`logic.queues.suppressed` adds the automatic addresses).
 """
 
 from __future__ import annotations

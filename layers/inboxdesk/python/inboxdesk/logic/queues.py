@@ -59,11 +59,6 @@ def suppressed(addresses: list[str]) -> list[str]:
     return [a for a in addresses if a.strip().lower() in blocked]
 
 
-def is_suppressed(address: str) -> bool:
-    """True when Inboxdesk must never send to `address` (for the outbound sender)."""
-    return bool(suppressed([address]))
-
-
 def replace_outgoing_filter(
     addresses: list[str], *, expected_version: int | None, updated_by: str
 ) -> tuple[list[FilterEntry], int]:

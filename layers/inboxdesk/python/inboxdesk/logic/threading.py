@@ -39,7 +39,7 @@ def ticket_hints(message_ids: list[str]) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class ThreadDecision:
     ticket_id: str | None  # None: a new ticket
-    rule: str  # headers | subject-tag | new
+    rule: str  # headers | subject-tag | bounce (set by ingestion) | new
 
 
 def subject_tag(subject: str) -> int | None:
