@@ -40,6 +40,10 @@ router = Router()  # type: ignore[no-untyped-call]  # Powertools Router is untyp
 TicketId = Annotated[str, Path(pattern=r'^[A-Za-z0-9_-]{1,64}$')]
 
 
+def _person(p: Participant) -> Person:
+    return Person(email=p.email, name=p.name)
+
+
 def ticket_to_api(ticket: StoredTicket) -> Ticket:
     return Ticket(
         id=ticket.id,
@@ -49,16 +53,12 @@ def ticket_to_api(ticket: StoredTicket) -> Ticket:
         priority=ticket.priority,
         queue_id=ticket.queue_id,
         assignee=ticket.assignee,
-        customer=Person(email=ticket.customer.email, name=ticket.customer.name),
+        customer=_person(ticket.customer),
         created_at=ticket.created_at,
         last_activity_at=ticket.last_activity_at,
         message_count=ticket.message_count,
         version=ticket.version,
     )
-
-
-def _person(p: Participant) -> Person:
-    return Person(email=p.email, name=p.name)
 
 
 def message_to_api(m: StoredMessage) -> Message:
