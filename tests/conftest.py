@@ -28,7 +28,8 @@ os.environ.update(
 os.environ.pop('AWS_PROFILE', None)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return int(s.getsockname()[1])
@@ -39,7 +40,7 @@ def moto_endpoint() -> Iterator[str]:
     """The embedded AWS: a real moto server over HTTP, shared by the whole session."""
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address='127.0.0.1', port=port, verbose=False)
     server.start()
     endpoint = f'http://127.0.0.1:{port}'

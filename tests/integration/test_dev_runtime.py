@@ -21,15 +21,9 @@ import boto3
 import pytest
 
 from inboxdesk import resources as r
+from tests.conftest import REPO, free_port
 
-REPO = Path(__file__).resolve().parents[2]
 INBOXDESK = REPO / '.venv' / 'bin' / 'inboxdesk'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2):
