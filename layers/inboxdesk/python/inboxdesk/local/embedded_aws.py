@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import urllib.error
 import urllib.request
@@ -74,10 +73,3 @@ class EmbeddedAws:
         if self._server is not None:
             self._server.stop()
             self._server = None
-
-
-def moto_data(endpoint: str, timeout: float = 5.0) -> dict[str, Any]:
-    """moto's whole state as JSON (`GET /moto-api/data.json`), e.g. sent SES mail."""
-    with urllib.request.urlopen(f'{endpoint}/moto-api/data.json', timeout=timeout) as response:
-        data: dict[str, Any] = json.loads(response.read())
-    return data
