@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,8 +22,9 @@ from inboxdesk import notices
 from inboxdesk import resources as r
 from inboxdesk.local.worker import LambdaContext, build_sqs_event
 from inboxdesk.models import Message, Ticket
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / 'fixtures' / 'events'
+EVENTS = FIXTURES / 'events'
 BUCKET = r.LOCAL_NAMES[r.ENV_MAIL_BUCKET]
 SUPPORT = 'support@inboxdesk.test'
 SALES = 'sales@inboxdesk.test'
@@ -211,7 +211,7 @@ def test_new_mail_opens_a_ticket_in_the_queue_of_its_address(support, outcomes):
 
 def test_the_documented_ses_notice_is_understood(support, outcomes):
     # Given the raw mail at the object key of the SNS-wrapped SES notice of the fixture
-    body = (FIXTURES / 'ses_notice.json').read_text()
+    body = (EVENTS / 'ses_notice.json').read_text()
     store_raw(make_mail(message_id='<fixture-1@customer.test>').as_bytes(), key='raw/d6iitobk75ur44p8kdnnp7g2n800')
     # When the function handles that record body as it arrives from SQS
     response = handle(sqs_event(body))
@@ -604,7 +604,7 @@ def test_unreadable_mail_is_still_a_ticket_with_the_raw_mail_attached(support, o
 
 def test_s3_test_event_is_skipped(support, outcomes):
     # Given S3's test event on the queue
-    body = (FIXTURES / 's3_test_event.json').read_text()
+    body = (EVENTS / 's3_test_event.json').read_text()
     # When the function handles it
     response = handle(sqs_event(body))
     # Then nothing fails, nothing is created, and the skip is logged
@@ -632,7 +632,7 @@ def test_every_outcome_is_a_log_line_and_a_metric(support, outcomes, capsys):
     # Given a batch: a new mail, the same notice again, a loop, S3's test event, and a notice whose mail is gone
     body = ses_body(store_raw(make_mail().as_bytes()))
     loop = ses_body(store_raw(make_mail(sender=f'Support <{SUPPORT}>').as_bytes()))
-    test_event = (FIXTURES / 's3_test_event.json').read_text()
+    test_event = (EVENTS / 's3_test_event.json').read_text()
     gone = ses_body('raw/never-stored')
     capsys.readouterr()
     # When the function handles it

@@ -17,8 +17,7 @@ from types import ModuleType
 from aws_lambda_powertools import Logger
 
 from inboxdesk.local.runtime import DevRuntime, DevSettings
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.conftest import REPO
 
 
 def _handler_module(console: io.StringIO) -> tuple[ModuleType, Logger]:

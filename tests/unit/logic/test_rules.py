@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,9 @@ from inboxdesk.logic.ingest import description_of, title_of
 from inboxdesk.mail import read_email
 from inboxdesk.mail.model import Address, ParsedEmail
 from inboxdesk.models import Participant, Ticket, Verdicts
+from tests.conftest import FIXTURES
 
-EVENTS = Path(__file__).resolve().parents[2] / 'fixtures' / 'events'
+EVENTS = FIXTURES / 'events'
 
 
 def mail(headers: str, body: str = 'hello') -> ParsedEmail:

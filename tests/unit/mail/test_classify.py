@@ -17,8 +17,9 @@ import pytest
 from inboxdesk.mail import classify as classify_module
 from inboxdesk.mail.classify import classify
 from inboxdesk.mail.model import Classification
+from tests.conftest import FIXTURES
 
-CASES = Path(__file__).resolve().parents[2] / 'fixtures' / 'emails' / 'classify'
+CASES = FIXTURES / 'emails' / 'classify'
 
 
 def parse(raw: bytes) -> EmailMessage:
