@@ -2,7 +2,7 @@
 
 No Docker: the dependencies layer is bundled locally (`PipBundling`): it reuses `make build`'s
 `.build/deps/python` when that is newer than `layers/deps/requirements.txt`, and otherwise runs
-`pip install --platform manylinux2014_aarch64 --only-binary=:all: --python-version 3.12 --target`.
+`infra.build_layer.build` (manylinux2014_aarch64 wheels for 3.12, AWS SDK pruned, 3.12 bytecode when possible).
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ class Layers(Construct):
             code=lambda_.Code.from_asset(
                 str(DEPS_LAYER_DIR),
                 bundling=BundlingOptions(
-                    # Only used when local bundling declines; it never does. Kept so Docker users get the same layer.
+                    # CDK requires an image; it runs only when local bundling declines, which it never does
+                    # (this plain pip install would keep the AWS SDK that build_layer prunes).
                     image=DockerImage.from_registry(f'public.ecr.aws/sam/build-python{LAMBDA_PYTHON_VERSION}'),
                     command=[
                         'bash',
