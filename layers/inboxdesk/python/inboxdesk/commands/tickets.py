@@ -7,9 +7,20 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-COLUMNS = ('number', 'title', 'status', 'queue', 'customer_email', 'message_count')
+if TYPE_CHECKING:
+    from inboxdesk.models import Ticket
+
+HEADERS = {  # column -> its heading, in order
+    'number': '#',
+    'title': 'TITLE',
+    'status': 'STATUS',
+    'queue': 'QUEUE',
+    'customer_email': 'CUSTOMER',
+    'message_count': 'MESSAGES',
+}
+COLUMNS = tuple(HEADERS)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,50 +32,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--json', action='store_true', help='print a JSON list of objects')
 
 
-def _field(ticket: Any, name: str) -> Any:
-    if isinstance(ticket, Mapping):
-        return ticket.get(name)
-    return getattr(ticket, name, None)
-
-
-def ticket_row(ticket: Any, queue_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+def ticket_row(ticket: Ticket, queue_names: Mapping[str, str]) -> dict[str, Any]:
     """One ticket as the JSON object this command prints (`queue_names`: queue id -> name)."""
-    queue = _field(ticket, 'queue')
-    if queue is not None and not isinstance(queue, str):
-        queue = _field(queue, 'name')
-    if queue is None and (queue_id := _field(ticket, 'queue_id')) is not None:
-        queue = (queue_names or {}).get(queue_id, queue_id)
-    customer = _field(ticket, 'customer')
-    email = _field(ticket, 'customer_email') or (_field(customer, 'email') if customer is not None else None)
-    status = _field(ticket, 'status')
     return {
-        'number': _field(ticket, 'number'),
-        'title': _field(ticket, 'title'),
-        'status': getattr(status, 'value', status),
-        'queue': queue,
-        'customer_email': email,
-        'message_count': _field(ticket, 'message_count'),
+        'number': ticket.number,
+        'title': ticket.title,
+        'status': ticket.status,
+        'queue': queue_names.get(ticket.queue_id, ticket.queue_id),
+        'customer_email': ticket.customer.email,
+        'message_count': ticket.message_count,
     }
+
+
+def _cell(column: str, value: Any) -> str:
+    text = '' if value is None else str(value)
+    return text[:49] + '…' if column == 'title' and len(text) > 50 else text
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
-    headers = {
-        'number': '#',
-        'title': 'TITLE',
-        'status': 'STATUS',
-        'queue': 'QUEUE',
-        'customer_email': 'CUSTOMER',
-        'message_count': 'MESSAGES',
-    }
-    cells = [[headers[c] for c in COLUMNS]]
-    for row in rows:
-        title = str(row['title'] or '')
-        title = title if len(title) <= 50 else title[:49] + '…'
-        cells.append(
-            ['' if row[c] is None else str(row[c]) for c in COLUMNS[:1]]
-            + [title]
-            + ['' if row[c] is None else str(row[c]) for c in COLUMNS[2:]]
-        )
+    cells = [[HEADERS[c] for c in COLUMNS], *([_cell(c, row[c]) for c in COLUMNS] for row in rows)]
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
     return '\n'.join(
         '  '.join(value.ljust(width) for value, width in zip(line, widths, strict=True)).rstrip() for line in cells
@@ -99,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    rows = sorted((ticket_row(t, queue_names) for t in tickets), key=lambda row: row['number'] or 0, reverse=True)
+    rows = sorted((ticket_row(t, queue_names) for t in tickets), key=lambda row: row['number'], reverse=True)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif rows:
