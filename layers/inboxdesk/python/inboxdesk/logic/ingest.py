@@ -333,22 +333,17 @@ def _create(
 ) -> IngestOutcome:
     """A new ticket in `queue` whose first message is `message`: SES's spam or virus FAIL makes it spam."""
     spam = message.verdicts.virus_failed or message.verdicts.spam_failed
-    ticket = Ticket(
+    ticket = Ticket.opened(
         id=message.ticket_id,
         number=counters.next_ticket_number(),
         title=title_of(message.subject),
-        description=description_of(message.text),
-        status='spam' if spam else 'new',
         queue_id=queue.id,
         customer=sender,
+        at=message.created_at,
+        description=description_of(message.text),
+        status='spam' if spam else 'new',
         participants=tuple(p for p in ccs if p.email != sender.email),
-        assignee=None,
-        priority='normal',
-        created_at=message.created_at,
-        last_activity_at=message.created_at,
-        message_count=1,
         verdicts=message.verdicts,
-        version=1,
     )
 
     def write_once(_attempt: int) -> Ticket:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,16 +16,3 @@ class Queue:
     auto_ack_enabled: bool = False
     auto_ack_template: str | None = None
     created_at: str = ''
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            'id': self.id,
-            'name': self.name,
-            'colour': self.colour,
-            'inbound_addresses': list(self.inbound_addresses),
-            'is_default': self.is_default,
-            'reply_via': self.reply_via,
-            'auto_ack_enabled': self.auto_ack_enabled,
-            'auto_ack_template': self.auto_ack_template,
-            'created_at': self.created_at,
-        }

@@ -109,25 +109,6 @@ class Ticket:
         wanted = email.lower()
         return self.customer.email.lower() == wanted or any(p.email.lower() == wanted for p in self.participants)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            'id': self.id,
-            'number': self.number,
-            'title': self.title,
-            'description': self.description,
-            'status': self.status,
-            'queue_id': self.queue_id,
-            'customer': self.customer.to_json(),
-            'participants': [p.to_json() for p in self.participants],
-            'assignee': self.assignee,
-            'priority': self.priority,
-            'created_at': self.created_at,
-            'last_activity_at': self.last_activity_at,
-            'message_count': self.message_count,
-            'verdicts': self.verdicts.to_json(),
-            'version': self.version,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class StoredAttachment:
@@ -204,33 +185,6 @@ class Message:
     delivery_reason: str | None = None
     verdicts: Verdicts = field(default_factory=Verdicts)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            'id': self.id,
-            'ticket_id': self.ticket_id,
-            'direction': self.direction,
-            'sender': self.sender.to_json() if self.sender else None,
-            'to': [p.to_json() for p in self.to],
-            'cc': [p.to_json() for p in self.cc],
-            'subject': self.subject,
-            'text': self.text,
-            'html': self.html,
-            'attachments': [a.to_json() for a in self.attachments],
-            'created_at': self.created_at,
-            'author': self.author,
-            'raw_key': self.raw_key,
-            'message_id': self.message_id,
-            'in_reply_to': self.in_reply_to,
-            'references': list(self.references),
-            'provider_message_ids': list(self.provider_message_ids),
-            'thread_rule': self.thread_rule,
-            'flags': self.flags.to_json(),
-            'attachments_withheld': self.attachments_withheld,
-            'delivery_status': self.delivery_status,
-            'delivery_reason': self.delivery_reason,
-            'verdicts': self.verdicts.to_json(),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class ReplyJob:
@@ -263,12 +217,3 @@ class Customer:
     first_seen: str
     last_seen: str
     ticket_count: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            'email': self.email,
-            'name': self.name,
-            'first_seen': self.first_seen,
-            'last_seen': self.last_seen,
-            'ticket_count': self.ticket_count,
-        }
