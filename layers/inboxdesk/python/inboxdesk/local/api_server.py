@@ -15,7 +15,6 @@ import importlib
 import json
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,25 +25,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import inboxdesk
 from inboxdesk.auth import InvalidTokenError, claims_as_authorizer_context, load_dev_key, verify_token
+from inboxdesk.local.worker import LambdaContext
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-class _Context:
-    """The parts of a Lambda context the handler reads."""
-
-    function_name = 'inboxdesk-api-dev'
-    function_version = '$LATEST'
-    memory_limit_in_mb = 512
-    invoked_function_arn = 'arn:aws:lambda:eu-west-1:123456789012:function:inboxdesk-api-dev'
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-        self._deadline = time.monotonic() + 29
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def _load_api() -> tuple[Handler, frozenset[tuple[str, str]]]:
@@ -201,7 +185,7 @@ def _request_handler(handler: Handler, public: frozenset[tuple[str, str]], key: 
                 self.command, self.path, list(self.headers.items()), body, claims, self.client_address[0]
             )
             try:
-                result = handler(event, _Context())
+                result = handler(event, LambdaContext(function_name='inboxdesk-api-dev', timeout_seconds=29))
             except Exception:  # as API Gateway: a function error is a 500, the details stay in the logs
                 self._send(500, {'Content-Type': 'application/json'}, b'{"message":"Internal Server Error"}')
                 return
