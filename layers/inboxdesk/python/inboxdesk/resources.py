@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 # The single DynamoDB table: string keys `pk`/`sk` and overloaded GSIs `gsiN` with
-# `gsiNpk`/`gsiNsk` (all projected). What each index holds is written in `inboxdesk.dal.keys`.
+# `gsiNpk`/`gsiNsk` (all projected). What each index holds is written in `inboxdesk.dal.table`.
 TABLE_HASH_KEY: Final = 'pk'
 TABLE_RANGE_KEY: Final = 'sk'
 TABLE_INDEXES: Final = ('gsi1', 'gsi2', 'gsi3', 'gsi4', 'gsi5')
