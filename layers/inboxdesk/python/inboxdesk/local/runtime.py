@@ -27,8 +27,6 @@ from inboxdesk.local.worker import QueueWorker
 
 console = logging.getLogger('inboxdesk_dev')
 
-DEFAULT_QUEUE_NAME = 'Support'
-DEFAULT_QUEUE_COLOUR = '#2563eb'
 DEFAULT_QUEUE_ADDRESS = 'support@inboxdesk.test'
 # The queue-triggered functions, as the CDK app's SQS event sources: (package in functions/, queue URL
 # variable, function name). moto runs no Lambdas, so a worker per function polls its queue.
@@ -155,18 +153,11 @@ class DevRuntime:
         os.environ.setdefault('POWERTOOLS_LOG_LEVEL', 'INFO')
 
     def _ensure_default_queue(self) -> None:
+        """The default queue, owning the address the SMTP server accepts (the embedded AWS starts empty)."""
         from inboxdesk.dal import queues
-        from inboxdesk.dal.keys import normalise_address
+        from inboxdesk.logic.ingest import DEFAULT_QUEUE_NAME
 
-        for queue in queues.list_queues():
-            if DEFAULT_QUEUE_ADDRESS in {normalise_address(a) for a in queue.inbound_addresses}:
-                return
-        queues.create_queue(
-            name=DEFAULT_QUEUE_NAME,
-            colour=DEFAULT_QUEUE_COLOUR,
-            inbound_addresses=[DEFAULT_QUEUE_ADDRESS],
-            is_default=True,
-        )
+        queues.ensure_default_queue(name=DEFAULT_QUEUE_NAME, inbound_addresses=[DEFAULT_QUEUE_ADDRESS])
 
     def _start_workers(self, functions_dir: Path) -> None:
         """One worker per queue-triggered function; the inbound one must exist, later ones start once written."""
