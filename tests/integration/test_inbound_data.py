@@ -235,6 +235,30 @@ def test_note_reply_delivery_status_and_the_provider_message_id_threads(aws):
         customers.get_customer('nobody@customer.test')
 
 
+def test_a_reply_written_from_a_stale_ticket_read_keeps_the_other_change(two_queues):
+    # Given a ticket read by the API, then changed by another agent
+    from inboxdesk.dal import tickets
+
+    support, _ = two_queues
+    read = _ticket(1, support.id, at='2026-01-01T00:00:00.000000Z')
+    tickets.update_ticket(read.id, {'priority': 'urgent'}, expected_version=read.version)
+    # When a reply is stored with the ticket as first read
+    reply = tickets.add_outbound_message(
+        read.id,
+        author='agent@inboxdesk.test',
+        sender=Participant('Support', SUPPORT),
+        to=[read.customer],
+        subject='Re: ticket 1',
+        text='On our way.',
+        message_id='<reply-1@inboxdesk.test>',
+        read=read,
+    )
+    # Then the reply is on the ticket, and the other agent's change is not lost
+    after = tickets.get_ticket(read.id)
+    assert after.priority == 'urgent' and after.message_count == 2 and after.version == read.version + 2
+    assert [m.id for m in tickets.list_messages(read.id)][-1] == reply.id
+
+
 def test_a_refused_transaction_leaves_no_outbox_entry(two_queues):
     # Given a ticket an agent opened, whose first message is outbound and queued
     from inboxdesk.dal import outbox, tickets

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -415,12 +415,12 @@ def bump_for_message(ticket: Ticket, at: str, *, extra_participants: Iterable[Pa
     )
 
 
-def _add_agent_message(ticket_id: str, build: Callable[[Ticket], Message], pointer_ids: Sequence[str]) -> Message:
-    """`build(ticket)` written with the ticket bumped, at the version read (read again after a conflict)."""
+def _add_agent_message(message: Message, pointer_ids: Sequence[str], read: Ticket | None = None) -> Message:
+    """`message` written with its ticket bumped, at the version read (`read`, else one GetItem; read again
+    after a conflict)."""
+    ticket = read or get_ticket(message.ticket_id)  # NotFoundError before anything is written
+    item, _written = _message_item(message)
     for _attempt in range(5):
-        ticket = get_ticket(ticket_id)
-        message = build(ticket)
-        item, _written = _message_item(message)
         try:
             with TransactWrite(connection=connection()) as tx:
                 _write_ticket(tx, ticket, bump_for_message(ticket, message.created_at))
@@ -429,8 +429,8 @@ def _add_agent_message(ticket_id: str, build: Callable[[Ticket], Message], point
                     tx.save(_pointer(rfc_id, message))
             return message
         except TransactWriteError:
-            continue  # someone else wrote the ticket meanwhile: read it again
-    raise ConflictError(f'ticket {ticket_id} is too busy, try again')
+            ticket = get_ticket(message.ticket_id)  # someone else wrote the ticket meanwhile: read it again
+    raise ConflictError(f'ticket {message.ticket_id} is too busy, try again')
 
 
 def add_outbound_message(
@@ -445,54 +445,48 @@ def add_outbound_message(
     html: str = '',
     attachments: Sequence[StoredAttachment] = (),
     message_id: str,
+    read: Ticket | None = None,
 ) -> Message:
     """Store an agent's reply (delivery status `queued`) with its outbox entry, and the pointer of its
-    Message-ID, so the customer's answer threads. The ticket's status is left to the caller (`update_ticket`)."""
+    Message-ID, so the customer's answer threads. The ticket's status is left to the caller (`update_ticket`).
+    `read`: the ticket as the caller just read it (saves a GetItem; a stale one costs a retry)."""
     rfc_id = keys.normalise_message_id(message_id)
-    message_key = ids.new_id()
-
-    def build(ticket: Ticket) -> Message:
-        return Message(
-            id=message_key,
-            ticket_id=ticket.id,
-            direction='outbound',
-            sender=sender,
-            to=tuple(to),
-            cc=tuple(cc),
-            subject=subject,
-            text=text,
-            html=html,
-            attachments=tuple(attachments),
-            created_at=ids.now_iso(),
-            author=author,
-            message_id=rfc_id,
-            delivery_status='queued',
-        )
-
-    return _add_agent_message(ticket_id, build, [rfc_id])
+    message = Message(
+        id=ids.new_id(),
+        ticket_id=ticket_id,
+        direction='outbound',
+        sender=sender,
+        to=tuple(to),
+        cc=tuple(cc),
+        subject=subject,
+        text=text,
+        html=html,
+        attachments=tuple(attachments),
+        created_at=ids.now_iso(),
+        author=author,
+        message_id=rfc_id,
+        delivery_status='queued',
+    )
+    return _add_agent_message(message, [rfc_id], read)
 
 
 def add_note(ticket_id: str, *, author: str, text: str, html: str = '') -> Message:
     """Store an internal note (never emailed)."""
-    message_key = ids.new_id()
-
-    def build(ticket: Ticket) -> Message:
-        return Message(
-            id=message_key,
-            ticket_id=ticket.id,
-            direction='note',
-            sender=None,
-            to=(),
-            cc=(),
-            subject='',
-            text=text,
-            html=html,
-            attachments=(),
-            created_at=ids.now_iso(),
-            author=author,
-        )
-
-    return _add_agent_message(ticket_id, build, [])
+    message = Message(
+        id=ids.new_id(),
+        ticket_id=ticket_id,
+        direction='note',
+        sender=None,
+        to=(),
+        cc=(),
+        subject='',
+        text=text,
+        html=html,
+        attachments=(),
+        created_at=ids.now_iso(),
+        author=author,
+    )
+    return _add_agent_message(message, [])
 
 
 def mark_delivery(

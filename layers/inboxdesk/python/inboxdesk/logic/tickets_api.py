@@ -313,6 +313,7 @@ def reply(ticket_id: str, *, author: str, text: str, html: str, cc: list[str], a
         html=sanitise_html(html),
         attachments=_stored(uploads),
         message_id=rfc_id,
+        read=ticket,
     )
     _enqueue(outbox.entry_of(message))
     return message
