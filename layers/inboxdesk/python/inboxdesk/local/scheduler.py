@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from inboxdesk.local.background import BackgroundLoop
 from inboxdesk.local.worker import Handler, LambdaContext
 
 logger = logging.getLogger('inboxdesk_dev')
@@ -31,7 +31,7 @@ def scheduled_event(*, rule_name: str, region: str, account: str, at: datetime |
 
 
 @dataclass
-class ScheduledFunction:
+class ScheduledFunction(BackgroundLoop):
     """Call `handler` every `every_seconds` (first call after one interval) in a background thread."""
 
     handler: Handler
@@ -39,19 +39,10 @@ class ScheduledFunction:
     every_seconds: float
     region: str = 'eu-west-1'
     account: str = '123456789012'
-    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
-    _thread: threading.Thread | None = field(default=None, repr=False)
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f'schedule-{self.function_name}', daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    @property
+    def _thread_name(self) -> str:
+        return f'schedule-{self.function_name}'
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_seconds):

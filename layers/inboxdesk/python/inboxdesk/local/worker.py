@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from inboxdesk.local.background import BackgroundLoop
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -103,7 +104,7 @@ def failed_ids(response: Any) -> set[str]:
 
 
 @dataclass
-class QueueWorker:
+class QueueWorker(BackgroundLoop):
     """Long-poll one queue and feed its messages to one handler, in a background thread."""
 
     sqs: SQSClient
@@ -112,8 +113,6 @@ class QueueWorker:
     function_name: str
     wait_seconds: int = 1
     batch_size: int = MAX_BATCH
-    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
-    _thread: threading.Thread | None = field(default=None, repr=False)
     _queue_arn: str = field(default='', repr=False)
     _max_receives: int | None = field(default=None, repr=False)
 
@@ -122,16 +121,11 @@ class QueueWorker:
         self._queue_arn = attributes['QueueArn']
         if redrive := attributes.get('RedrivePolicy'):
             self._max_receives = int(json.loads(redrive)['maxReceiveCount'])
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f'worker-{self.function_name}', daemon=True)
-        self._thread.start()
+        super().start()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the batch in hand (if any) is finished."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    @property
+    def _thread_name(self) -> str:
+        return f'worker-{self.function_name}'
 
     def _run(self) -> None:
         while not self._stop.is_set():
