@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from inboxdesk.logic.customers import find_customer
 from inboxdesk.models.api import Customer, CustomerList, EmailAddress
 
 from ..access import AGENTS
@@ -18,12 +19,8 @@ router = Router()  # type: ignore[no-untyped-call]  # Powertools Router is untyp
 @router.get('/customers', security=AGENTS, tags=['customers'], responses=responses())
 def find_customers(email: Annotated[EmailAddress, Query(description='the exact address')]) -> CustomerList:
     """The customer with this address (an empty list when none wrote yet)."""
-    from inboxdesk.dal import customers as customer_store  # lazily: PynamoDB and botocore load on first use
-    from inboxdesk.errors import NotFoundError
-
-    try:
-        found = customer_store.get_customer(email)
-    except NotFoundError:
+    found = find_customer(email)
+    if found is None:
         return CustomerList(items=[])
     return CustomerList(
         items=[

@@ -42,9 +42,7 @@ def _fields(model: QueueCreate | QueuePatch) -> dict[str, Any]:
 @router.get('/queues', security=AGENTS, tags=['queues'], responses=responses())
 def list_queues() -> QueueList:
     """Every queue, by name."""
-    from inboxdesk.dal import queues as queue_store  # lazily: PynamoDB and botocore load on first use
-
-    return QueueList(items=[to_api(q) for q in queue_store.list_queues()], next_cursor=None)
+    return QueueList(items=[to_api(q) for q in logic.list_queues()], next_cursor=None)
 
 
 @router.post('/queues', security=ADMINS, tags=['queues'], responses=responses(409))
@@ -56,9 +54,7 @@ def create_queue(request: QueueCreate) -> Response[Queue]:
 
 @router.get('/queues/<queue_id>', security=AGENTS, tags=['queues'], responses=responses(404))
 def get_queue(queue_id: str) -> Queue:
-    from inboxdesk.dal import queues as queue_store  # lazily: PynamoDB and botocore load on first use
-
-    return to_api(queue_store.get_queue(queue_id))
+    return to_api(logic.get_queue(queue_id))
 
 
 @router.patch('/queues/<queue_id>', security=ADMINS, tags=['queues'], responses=responses(404, 409))
@@ -70,7 +66,5 @@ def update_queue(queue_id: str, changes: QueuePatch) -> Queue:
 @router.delete('/queues/<queue_id>', security=ADMINS, tags=['queues'], responses=responses(404, 409))
 def delete_queue(queue_id: str) -> Response[Any]:
     """Refused (409, with the reason) while the queue has tickets or is the default."""
-    from inboxdesk.dal import queues as queue_store  # lazily: PynamoDB and botocore load on first use
-
-    queue_store.delete_queue(queue_id)
+    logic.delete_queue(queue_id)
     return Response(204, None, '')

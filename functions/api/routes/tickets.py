@@ -141,17 +141,13 @@ def create_ticket(request: NewTicketRequest) -> Response[Created]:
 @router.get('/tickets/by-number/<number>', security=AGENTS, tags=['tickets'], responses=responses(404))
 def get_ticket_by_number(number: Annotated[int, Path(ge=1, le=10**12)]) -> Response[Ticket]:
     """The ticket with this human number (`#1042` is 1042)."""
-    from inboxdesk.dal import tickets as ticket_store  # lazily: PynamoDB and botocore load on first use
-
-    return _with_etag(ticket_store.get_ticket_by_number(number))
+    return _with_etag(logic.get_ticket_by_number(number))
 
 
 @router.get('/tickets/<ticket_id>', security=AGENTS, tags=['tickets'], responses=responses(404))
 def get_ticket(ticket_id: TicketId) -> Response[Ticket]:
     """The ticket; its ETag is the version to send in If-Match."""
-    from inboxdesk.dal import tickets as ticket_store  # lazily: PynamoDB and botocore load on first use
-
-    return _with_etag(ticket_store.get_ticket(ticket_id))
+    return _with_etag(logic.get_ticket(ticket_id))
 
 
 @router.patch('/tickets/<ticket_id>', security=AGENTS, tags=['tickets'], responses=responses(404, 412, 428))
@@ -168,10 +164,7 @@ def update_ticket(
 @router.get('/tickets/<ticket_id>/messages', security=AGENTS, tags=['messages'], responses=responses(404))
 def list_messages(ticket_id: TicketId) -> MessageList:
     """The conversation in order: sanitised HTML, text, attachments, direction, flags, delivery status."""
-    from inboxdesk.dal import tickets as ticket_store  # lazily: PynamoDB and botocore load on first use
-
-    ticket_store.get_ticket(ticket_id)  # 404 for an unknown ticket rather than an empty list
-    return MessageList(items=[message_to_api(m) for m in ticket_store.list_messages(ticket_id)])
+    return MessageList(items=[message_to_api(m) for m in logic.list_messages(ticket_id)])
 
 
 @router.get(

@@ -95,6 +95,19 @@ def replace_appearance(data: dict[str, Any], *, expected_version: int | None, up
 # --- queues (admins change them; `dal.queues` keeps addresses unique and the default single) ------
 
 
+def list_queues() -> list[Queue]:
+    from inboxdesk.dal import queues as queue_store
+
+    return queue_store.list_queues()
+
+
+def get_queue(queue_id: str) -> Queue:
+    """NotFoundError when there is no such queue."""
+    from inboxdesk.dal import queues as queue_store
+
+    return queue_store.get_queue(queue_id)
+
+
 def create_queue(fields: dict[str, Any]) -> Queue:
     from inboxdesk.dal import queues as queue_store
 
@@ -113,3 +126,10 @@ def update_queue(queue_id: str, changes: dict[str, Any]) -> Queue:
         return queue_store.update_queue(queue_id, changes)
     except ValueError as exc:
         raise InvalidRequestError(str(exc)) from exc
+
+
+def delete_queue(queue_id: str) -> None:
+    """ConflictError while the queue has tickets or is the default (with others left); NotFoundError."""
+    from inboxdesk.dal import queues as queue_store
+
+    queue_store.delete_queue(queue_id)

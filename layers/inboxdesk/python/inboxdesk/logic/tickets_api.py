@@ -208,6 +208,28 @@ def list_tickets(
         raise _value_error(exc) from exc
 
 
+def get_ticket(ticket_id: str) -> Ticket:
+    """NotFoundError when there is no such ticket."""
+    from inboxdesk.dal import tickets as ticket_store
+
+    return ticket_store.get_ticket(ticket_id)
+
+
+def get_ticket_by_number(number: int) -> Ticket:
+    """NotFoundError when no ticket has this number."""
+    from inboxdesk.dal import tickets as ticket_store
+
+    return ticket_store.get_ticket_by_number(number)
+
+
+def list_messages(ticket_id: str) -> list[Message]:
+    """The conversation in order; NotFoundError for an unknown ticket (rather than an empty list)."""
+    from inboxdesk.dal import tickets as ticket_store
+
+    ticket_store.get_ticket(ticket_id)
+    return ticket_store.list_messages(ticket_id)
+
+
 def update_ticket(ticket_id: str, changes: dict[str, object], expected_version: int | None) -> Ticket:
     """The DAL checks the version and that a new queue exists (NotFoundError -> 404 names the queue)."""
     from inboxdesk.dal import tickets as ticket_store
