@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -163,11 +164,29 @@ def _current_default_id(*, consistent: bool = False) -> str | None:
         return None
 
 
-def _address_conflict(exc: TransactWriteError, address_positions: dict[int, str]) -> ConflictError | None:
+def _address_conflict(exc: TransactWriteError, addresses: Sequence[str]) -> ConflictError | None:
+    """The conflict over an address another queue owns, when the transaction wrote the queue item first
+    and then the address items of `addresses`, in order (so the address items are at positions 1..n)."""
     for position, code in enumerate(cancellation_codes(exc)):
-        if code == 'ConditionalCheckFailed' and position in address_positions:
-            return ConflictError(f'the address {address_positions[position]} already belongs to another queue')
+        if code == 'ConditionalCheckFailed' and 1 <= position <= len(addresses):
+            return ConflictError(f'the address {addresses[position - 1]} already belongs to another queue')
     return None
+
+
+def _insert_queue(queue: Queue, previous_default: str | None) -> None:
+    """Write a new queue, one address item per inbound address (each only if no queue owns it) and, when
+    the queue is the default, the pointer (see `_make_default`), in one transaction. TransactWriteError
+    as DynamoDB cancels it; the routing cache is dropped either way."""
+    _validate(queue)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(_to_item(queue), condition=QueueItem.pk.does_not_exist())
+            for address in queue.inbound_addresses:
+                tx.save(_address_item(address, queue.id), condition=AddressItem.pk.does_not_exist())
+            if queue.is_default:
+                _make_default(tx, queue.id, previous_default)
+    finally:
+        clear_routing_cache()
 
 
 def create_queue(
@@ -195,20 +214,12 @@ def create_queue(
         auto_ack_template=auto_ack_template,
         created_at=ids.now_iso(),
     )
-    _validate(queue)
-    positions: dict[int, str] = {}
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(_to_item(queue), condition=QueueItem.pk.does_not_exist())
-            for index, address in enumerate(queue.inbound_addresses, start=1):
-                positions[index] = address
-                tx.save(_address_item(address, queue.id), condition=AddressItem.pk.does_not_exist())
-            if queue.is_default:
-                _make_default(tx, queue.id, previous_default)
+        _insert_queue(queue, previous_default)
     except TransactWriteError as exc:
-        raise _address_conflict(exc, positions) or ConflictError('the queues changed meanwhile, try again') from exc
-    finally:
-        clear_routing_cache()
+        raise _address_conflict(exc, queue.inbound_addresses) or ConflictError(
+            'the queues changed meanwhile, try again'
+        ) from exc
     return queue
 
 
@@ -267,13 +278,8 @@ def ensure_default_queue(*, name: str, inbound_addresses: list[str] | tuple[str,
         auto_ack_template=None,
         created_at=ids.now_iso(),
     )
-    _validate(queue)
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(_to_item(queue), condition=QueueItem.pk.does_not_exist())
-            for address in addresses:
-                tx.save(_address_item(address, queue.id), condition=AddressItem.pk.does_not_exist())
-            _make_default(tx, queue.id, None)
+        _insert_queue(queue, None)
     except TransactWriteError as exc:
         winner = _current_default_id(consistent=True)
         try:
@@ -282,8 +288,6 @@ def ensure_default_queue(*, name: str, inbound_addresses: list[str] | tuple[str,
         except NotFoundError:
             pass
         raise ConflictError('no default queue, and it could not be created') from exc
-    finally:
-        clear_routing_cache()
     return queue, True
 
 
@@ -306,21 +310,17 @@ def update_queue(queue_id: str, changes: dict[str, Any]) -> Queue:
     previous_default = _current_default_id() if updated.is_default and not current.is_default else None
     added = [a for a in updated.inbound_addresses if a not in current.inbound_addresses]
     removed = [a for a in current.inbound_addresses if a not in updated.inbound_addresses]
-    positions: dict[int, str] = {}
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.save(_to_item(updated), condition=QueueItem.pk.exists())
-            position = 1
             for address in added:
-                positions[position] = address
-                position += 1
                 tx.save(_address_item(address, queue_id), condition=AddressItem.pk.does_not_exist())
             for address in removed:
                 tx.delete(_address_item(address, queue_id), condition=AddressItem.queue_id == queue_id)
             if previous_default != queue_id and updated.is_default and not current.is_default:
                 _make_default(tx, queue_id, previous_default)
     except TransactWriteError as exc:
-        raise _address_conflict(exc, positions) or ConflictError('the queue changed meanwhile, try again') from exc
+        raise _address_conflict(exc, added) or ConflictError('the queue changed meanwhile, try again') from exc
     finally:
         clear_routing_cache()
     return updated
