@@ -724,6 +724,27 @@ def test_reply_threads_when_the_ticket_changed_after_the_pointer_was_read(suppor
     assert current.message_count == 3 and current.priority == 'high'
 
 
+def test_a_new_ticket_skips_a_number_that_is_already_taken(support, outcomes):
+    # Given ticket #n, and the number after it already taken by a ticket the counter does not know of
+    # (a counter restored from a backup behind the tickets)
+    from inboxdesk.dal import ids, keys
+    from inboxdesk.dal.table import TicketNumberItem
+
+    deliver(make_mail())
+    first = only_ticket()
+    restored_id = ids.new_id()
+    TicketNumberItem(keys.ticket_number_pk(first.number + 1), keys.SINGLE_SK, ticket_id=restored_id).save()
+    # When a new customer's mail arrives
+    deliver(make_mail(sender='Bob Customer <bob@customer.test>', subject='Scanner jammed'))
+    # Then it is still a ticket, with the first free number after the taken one
+    [second] = [t for t in all_tickets() if t.id != first.id]
+    assert (second.number, second.title) == (first.number + 2, 'Scanner jammed')
+    assert [line['ticket_number'] for line in outcomes.lines] == [first.number, first.number + 2]
+    # And the taken number still names the ticket that had it, while the new number names the new ticket
+    assert TicketNumberItem.get(keys.ticket_number_pk(first.number + 1), keys.SINGLE_SK).ticket_id == restored_id
+    assert TicketNumberItem.get(keys.ticket_number_pk(second.number), keys.SINGLE_SK).ticket_id == second.id
+
+
 def test_a_mail_to_thousands_of_recipients_is_still_one_message(support):
     # Given a mail with 3,000 addresses in To and Cc and a 20,000-character subject
     crowd = ', '.join(f'user{i}@crowd.test' for i in range(3000))

@@ -17,6 +17,10 @@ class PreconditionFailedError(InboxdeskError):
     """Someone else changed the item since the caller read it (412)."""
 
 
+class TicketNumberTakenError(PreconditionFailedError):
+    """A new ticket's number already names another ticket (the counter is behind): take a fresh number."""
+
+
 class DuplicateMessageError(InboxdeskError):
     """This mail was already ingested: a redelivery, not a new message."""
 

@@ -38,7 +38,13 @@ from inboxdesk.dal.table import (
     cancellation_codes,
     connection,
 )
-from inboxdesk.errors import ConflictError, DuplicateMessageError, NotFoundError, PreconditionFailedError
+from inboxdesk.errors import (
+    ConflictError,
+    DuplicateMessageError,
+    NotFoundError,
+    PreconditionFailedError,
+    TicketNumberTakenError,
+)
 from inboxdesk.models import (
     DELIVERY_STATUSES,
     PRIORITIES,
@@ -585,6 +591,7 @@ def _run_ingest_tx(
 ) -> list[str]:
     item, written = _message_item(message)
     guard_positions: set[int] = set()
+    number_position: int | None = None
     try:
         with TransactWrite(connection=connection()) as tx:
             _write_ticket(tx, before, after)  # positions 0 and 1
@@ -594,6 +601,7 @@ def _run_ingest_tx(
                     TicketNumberItem(keys.ticket_number_pk(after.number), keys.SINGLE_SK, ticket_id=after.id),
                     condition=TicketNumberItem.pk.does_not_exist(),
                 )
+                number_position = position
                 position += 1
             for guard_pk in guard_keys:
                 tx.save(_guard(guard_pk, message), condition=GuardItem.pk.does_not_exist())
@@ -618,6 +626,12 @@ def _run_ingest_tx(
         codes = cancellation_codes(exc)
         if any(codes[p] == 'ConditionalCheckFailed' for p in guard_positions if p < len(codes)):
             raise DuplicateMessageError(message.message_id or message.id) from exc
+        if (
+            number_position is not None
+            and number_position < len(codes)
+            and codes[number_position] == 'ConditionalCheckFailed'
+        ):
+            raise TicketNumberTakenError(f'ticket number {after.number} is taken') from exc
         raise PreconditionFailedError(f'ticket {after.id} changed meanwhile ({", ".join(map(str, codes))})') from exc
     return written
 
@@ -626,8 +640,9 @@ def create_ticket(
     ticket: Ticket, message: Message, *, guard_keys: Sequence[str], customer: Participant | None
 ) -> list[str]:
     """Write a new ticket with its first message, number item, pointers, guards and customer, in one
-    transaction. DuplicateMessageError when a guard exists; PreconditionFailedError on a write
-    conflict (try again). Returns the S3 keys written for a large body."""
+    transaction. DuplicateMessageError when a guard exists; TicketNumberTakenError when its number
+    item exists (take a fresh number); PreconditionFailedError on a write conflict (try again).
+    Returns the S3 keys written for a large body."""
     return _run_ingest_tx(None, ticket, message, guard_keys=guard_keys, customer=customer, failed_delivery=None)
 
 

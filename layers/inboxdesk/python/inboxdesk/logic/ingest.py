@@ -42,6 +42,7 @@ from inboxdesk.errors import (
     DuplicateMessageError,
     NotFoundError,
     PreconditionFailedError,
+    TicketNumberTakenError,
 )
 from inboxdesk.events import MESSAGE_RECEIVED, TICKET_CREATED, publish
 from inboxdesk.logic import loops, routing, threading
@@ -346,8 +347,18 @@ def _create(
         verdicts=message.verdicts,
     )
 
+    number_taken = False  # the last attempt failed because its number already names a ticket
+
     def write_once(_attempt: int) -> Ticket:
-        written.extend(tickets.create_ticket(ticket, message, guard_keys=guards, customer=sender))
+        nonlocal ticket, number_taken
+        if number_taken:  # the counter is behind the number items (e.g. restored from a backup): take the next
+            logger.warning('ticket number taken', ticket_id=ticket.id, ticket_number=ticket.number)
+            ticket = replace(ticket, number=counters.next_ticket_number())
+        try:
+            written.extend(tickets.create_ticket(ticket, message, guard_keys=guards, customer=sender))
+        except PreconditionFailedError as exc:
+            number_taken = isinstance(exc, TicketNumberTakenError)
+            raise
         return ticket
 
     return _write('created', message, queue, guards=guards, written=written, write_once=write_once)
