@@ -7,12 +7,11 @@ Read by the API and by the outbound sender (`logic.queues.suppressed` adds the a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from inboxdesk.dal import keys
+from inboxdesk.dal import ids, keys
 from inboxdesk.dal.table import SettingItem
 from inboxdesk.errors import PreconditionFailedError
 
@@ -33,7 +32,7 @@ def _write(sk: str, data: dict[str, Any], *, expected_version: int, updated_by: 
         sk,
         data=data,
         version=expected_version + 1,
-        updated_at=datetime.now(UTC).isoformat(),
+        updated_at=ids.now_iso(),
         updated_by=updated_by,
     )
     condition = SettingItem.pk.does_not_exist() if expected_version == 0 else SettingItem.version == expected_version
