@@ -3,8 +3,8 @@
 Replies are never lost: the reply is stored as an outbound message with delivery status `queued`
 together with its outbox entry, in one transaction (`dal.tickets`, `dal.outbox`); the entry is
 deleted only once the job is on the outbound SQS queue. When SQS refuses the job, the entry stays;
-`requeue_pending_replies` (run at the start of every reply request and by the scheduled
-`api.handler.requeue_handler`) sends the job again. Duplicate jobs are harmless: the sender is
+`requeue_pending_replies` (run every minute by the scheduled `api.handler.requeue_handler`, not on
+the agent's request path) sends the job again. Duplicate jobs are harmless: the sender is
 idempotent on the message id.
 """
 
@@ -318,7 +318,6 @@ def reply(ticket_id: str, *, author: str, text: str, html: str, cc: list[str], a
     from inboxdesk.dal import outbox
     from inboxdesk.dal import tickets as ticket_store
 
-    requeue_pending_replies()
     ticket = ticket_store.get_ticket(ticket_id)
     _check_recipients([ticket.customer.email, *cc])
     uploads = uploaded_attachments(attachment_ids)
@@ -364,7 +363,6 @@ def open_ticket(
     from inboxdesk.dal import queues as queue_store
     from inboxdesk.dal import tickets as ticket_store
 
-    requeue_pending_replies()
     if queue_id is None:
         default = queue_store.get_default_queue()
         if default is None:
