@@ -1,0 +1,47 @@
+"""Names shared by the code and the CDK app (`infra/` imports them from here): one definition each.
+
+Resource names and the environment variables that carry them are in `inboxdesk.resources`."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# POWERTOOLS_SERVICE_NAME of each function: also the `service` dimension of the metrics it emits.
+SERVICE_INBOUND: Final = 'inboxdesk-inbound'
+SERVICE_API: Final = 'inboxdesk-api'
+SERVICE_OUTBOUND: Final = 'inboxdesk-outbound'  # the reply sender
+SERVICE_FEEDBACK: Final = 'inboxdesk-feedback'  # SES delivery events
+SERVICE_REPLY_SWEEP: Final = 'inboxdesk-reply-sweep'
+
+METRICS_NAMESPACE: Final = 'Inboxdesk'
+
+# What the inbound function counts: one metric per ingestion outcome, and failures.
+INBOUND_OUTCOME_METRICS: Final = {
+    'created': 'InboundMailCreated',
+    'appended': 'InboundMailAppended',
+    'duplicate': 'InboundMailDuplicate',
+    'loop_dropped': 'InboundMailLoopDropped',
+    'bounce_linked': 'InboundMailBounceLinked',
+    'skipped': 'InboundMailSkipped',
+}
+INBOUND_FAILED_METRIC: Final = 'InboundMailFailed'
+EVENT_PUBLISH_FAILED_METRIC: Final = 'EventPublishFailed'  # the bus refused ticket/message events
+DEFAULT_QUEUE_CREATED_METRIC: Final = 'DefaultQueueCreated'
+
+# Cognito groups: an admin may do everything an agent may.
+ADMINS_GROUP: Final = 'admins'
+AGENTS_GROUP: Final = 'agents'
+
+# API routes that API Gateway serves without the JWT authorizer (method, path).
+HEALTH_PATH: Final = '/health'
+OPENAPI_PATH: Final = '/openapi.json'
+SWAGGER_PATH: Final = '/docs'
+PUBLIC_ROUTES: Final = frozenset({('GET', HEALTH_PATH), ('GET', OPENAPI_PATH), ('GET', SWAGGER_PATH)})
+
+# List pages of the API.
+DEFAULT_PAGE_SIZE: Final = 50
+MAX_PAGE_SIZE: Final = 200
+
+# A queue made without a colour.
+DEFAULT_QUEUE_COLOUR: Final = '#2563eb'
+DEFAULT_QUEUE_NAME: Final = 'Support'
