@@ -45,3 +45,10 @@ MAX_PAGE_SIZE: Final = 200
 # A queue made without a colour.
 DEFAULT_QUEUE_COLOUR: Final = '#2563eb'
 DEFAULT_QUEUE_NAME: Final = 'Support'
+
+# Lambda handlers (module.function inside the shared `functions/` asset).
+HANDLER_INBOUND: Final = 'inbound.handler.lambda_handler'  # SQS of SES notices and poller jobs
+HANDLER_API: Final = 'api.handler.lambda_handler'
+HANDLER_OUTBOUND: Final = 'outbound.handler.lambda_handler'  # SQS of reply jobs -> the reply sender
+HANDLER_FEEDBACK: Final = 'outbound.feedback.lambda_handler'  # SQS of SES events (via SNS)
+HANDLER_REPLY_SWEEP: Final = 'outbound.sweep.lambda_handler'  # scheduled: replies whose job never reached SQS

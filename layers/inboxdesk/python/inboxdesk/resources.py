@@ -27,6 +27,11 @@ ENV_INGEST_QUEUE_URL: Final = 'INGEST_QUEUE_URL'
 ENV_OUTBOUND_QUEUE_URL: Final = 'OUTBOUND_QUEUE_URL'
 ENV_EVENT_BUS: Final = 'EVENT_BUS_NAME'
 ENV_OWN_DOMAINS: Final = 'OWN_MAIL_DOMAINS'  # comma-separated creation-address domains
+ENV_SES_CONFIGURATION_SET: Final = 'SES_CONFIGURATION_SET'  # publishes bounce, complaint, delivery events
+ENV_REPLY_TOKEN_SECRET: Final = 'REPLY_TOKEN_SECRET_ARN'  # the HMAC key of reply tokens (Secrets Manager)
+ENV_CHANNEL_SECRET_PREFIX: Final = 'CHANNEL_SECRET_PREFIX'  # SMTP passwords: one secret per channel under it
+ENV_SMTP_HOST_ALLOW_LIST: Final = 'SMTP_HOST_ALLOW_LIST'  # comma-separated hosts exempt from the public-address rule
+ENV_CURSOR_SECRET: Final = 'CURSOR_SECRET_ARN'  # the HMAC key that signs API list cursors
 
 LOCAL_NAMES: Final = {
     ENV_TABLE: 'inboxdesk-local',
@@ -35,6 +40,13 @@ LOCAL_NAMES: Final = {
     'INGEST_DLQ': 'inboxdesk-ingest-dlq-local',
     'OUTBOUND_QUEUE': 'inboxdesk-outbound-local',
     'OUTBOUND_DLQ': 'inboxdesk-outbound-dlq-local',
+    'FEEDBACK_QUEUE': 'inboxdesk-feedback-local',
+    'FEEDBACK_DLQ': 'inboxdesk-feedback-dlq-local',
+    'FEEDBACK_TOPIC': 'inboxdesk-ses-events-local',
+    ENV_SES_CONFIGURATION_SET: 'inboxdesk-local',
+    ENV_REPLY_TOKEN_SECRET: 'inboxdesk/reply-token-key',
+    ENV_CHANNEL_SECRET_PREFIX: 'inboxdesk/channels/',
+    ENV_CURSOR_SECRET: 'inboxdesk/cursor-key',
     'INBOUND_TOPIC': 'inboxdesk-inbound-local',
     ENV_EVENT_BUS: 'inboxdesk-local',
 }
