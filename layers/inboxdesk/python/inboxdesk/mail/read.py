@@ -170,6 +170,33 @@ def _prepare(raw: bytes, defects: list[str]) -> bytes | None:
     return data
 
 
+@dataclass
+class _Envelope:
+    """The top-level header fields, read before the body tree."""
+
+    hints: list[str]
+    headers: tuple[tuple[str, str], ...]
+    subject: str
+    message_id: str
+    message_id_generated: bool
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    date: datetime | None
+    from_: Address | None
+    reply_to: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+
+
+@dataclass
+class _Content:
+    """What the body tree holds for a reader: text, sanitised HTML and attachments."""
+
+    text: str
+    html: str
+    attachments: list[Attachment]
+
+
 def _read(raw: bytes) -> ParsedEmail:
     defects: list[str] = []
     data = _prepare(raw, defects)
@@ -179,6 +206,17 @@ def _read(raw: bytes) -> ParsedEmail:
     msg = BytesParser(policy=policy.default).parsebytes(data)
     del data
     assert isinstance(msg, EmailMessage)
+    envelope = _read_envelope(msg, raw)
+    walk = _Walk(hints=envelope.hints, blobs=blobs)
+    _walk(msg, walk, top_level=True)
+    content = _read_content(walk)
+    _collect_defects(msg, walk, defects)
+    from_address = envelope.from_.address if envelope.from_ else ''
+    classification = _classify(msg, from_address, envelope.subject, defects)
+    return _assemble(raw, envelope, content, classification, defects)
+
+
+def _read_envelope(msg: EmailMessage, raw: bytes) -> _Envelope:
     top = [(name.lower(), _raw_bytes(value)) for name, value in msg.raw_items()]
     hints = _declared_charsets(msg, top)
     eight_bit = b' '.join(value for _, value in top if not value.isascii())
@@ -192,20 +230,29 @@ def _read(raw: bytes) -> ParsedEmail:
                 return value
         return None
 
-    headers = tuple((name, decode_header_value(value, hints)) for name, value in top)
-    subject = decode_header_value(first('subject') or b'', hints)
     message_id = normalize_msgid(raw_header_text(first('message-id') or b'', hints))
-    generated = message_id is None
-    if message_id is None:
-        message_id = _generated_id(raw)
     in_reply_to_ids = parse_msgid_list(raw_header_text(first('in-reply-to') or b'', hints))
     all_references = b' '.join(value for key, value in top if key == 'references')
-    references = tuple(parse_msgid_list(raw_header_text(all_references, hints)))
     from_list = _addresses(top, 'from', hints)
-    from_ = from_list[0] if from_list else None
+    return _Envelope(
+        hints=hints,
+        headers=tuple((name, decode_header_value(value, hints)) for name, value in top),
+        subject=decode_header_value(first('subject') or b'', hints),
+        message_id=message_id if message_id is not None else _generated_id(raw),
+        message_id_generated=message_id is None,
+        in_reply_to=in_reply_to_ids[0] if in_reply_to_ids else None,
+        references=tuple(parse_msgid_list(raw_header_text(all_references, hints))),
+        date=_date(first('date'), hints),
+        from_=from_list[0] if from_list else None,
+        reply_to=tuple(_addresses(top, 'reply-to', hints)),
+        to=tuple(_addresses(top, 'to', hints)),
+        cc=tuple(_addresses(top, 'cc', hints)),
+    )
 
-    walk = _Walk(hints=hints, blobs=blobs)
-    _walk(msg, walk, top_level=True)
+
+def _read_content(walk: _Walk) -> _Content:
+    """Text and HTML bodies joined in tree order, attachments (uuencoded blocks in the text
+    included), the HTML sanitised."""
     if not walk.bodies:
         for part, info in walk.named_texts:
             _add_body(walk, _text_of(part, info, walk, html=info.content_type == 'text/html'), info.content_type)
@@ -225,8 +272,11 @@ def _read(raw: bytes) -> ParsedEmail:
             )
         )
     clean_html = html_mod.sanitise(html).strip() if html else ''
-    text = _tidy_text(text)
+    return _Content(text=_tidy_text(text), html=clean_html, attachments=attachments)
 
+
+def _collect_defects(msg: EmailMessage, walk: _Walk, defects: list[str]) -> None:
+    """The stdlib's defects of every part (by class name), then the walk's own, each once."""
     for part in msg.walk():
         for defect in getattr(part, 'defects', ()):
             name = type(defect).__name__
@@ -234,23 +284,26 @@ def _read(raw: bytes) -> ParsedEmail:
                 defects.append(name)
     defects.extend(d for d in walk.defects if d not in defects)
 
-    classification = _classify(msg, from_.address if from_ else '', subject, defects)
+
+def _assemble(
+    raw: bytes, envelope: _Envelope, content: _Content, classification: Classification, defects: list[str]
+) -> ParsedEmail:
     return ParsedEmail(
-        message_id=message_id,
-        message_id_generated=generated,
-        in_reply_to=in_reply_to_ids[0] if in_reply_to_ids else None,
-        references=references,
-        date=_date(first('date'), hints),
-        from_=from_,
-        reply_to=tuple(_addresses(top, 'reply-to', hints)),
-        to=tuple(_addresses(top, 'to', hints)),
-        cc=tuple(_addresses(top, 'cc', hints)),
-        subject=subject,
-        text=text,
-        html=clean_html,
-        attachments=tuple(attachments),
+        message_id=envelope.message_id,
+        message_id_generated=envelope.message_id_generated,
+        in_reply_to=envelope.in_reply_to,
+        references=envelope.references,
+        date=envelope.date,
+        from_=envelope.from_,
+        reply_to=envelope.reply_to,
+        to=envelope.to,
+        cc=envelope.cc,
+        subject=envelope.subject,
+        text=content.text,
+        html=content.html,
+        attachments=tuple(content.attachments),
         classification=classification,
-        headers=headers,
+        headers=envelope.headers,
         defects=tuple(defects),
         size=len(raw),
     )
