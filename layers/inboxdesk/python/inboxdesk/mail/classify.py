@@ -438,22 +438,69 @@ def _returned_message_id(tree: _Tree, own_id: str | None) -> str | None:
 _SES_SENDER_RE = re.compile(r'@(?:[\w-]+\.)*(?:amazonaws\.com|amazonses\.com)$')
 
 
+@dataclass(slots=True)
+class _HeaderEvidence:
+    """What the headers and the tree's shape say before any body is decoded."""
+
+    role: int  # _sender_role
+    subject_is_reply: bool
+    null_return_path: bool
+    score: int
+    failed_header: list[str]  # X-Failed-Recipients
+    decisive: bool  # a delivery report whatever the body says
+    maybe_ses: bool
+
+
+@dataclass(slots=True)
+class _Report:
+    """What the decoded text parts report."""
+
+    texts: list[str]
+    ses: dsn.SesNotification | None
+    statuses: list[dsn.RecipientStatus]  # from message/delivery-status parts, else from text
+    dsn_original_id: str | None
+    from_text: bool  # the statuses come from report fields pasted into text
+
+
 def _bounce(
     msg: Message, headers: _Headers, tree: _Tree, *, from_address: str, subject: str, vacation: bool
 ) -> _Bounce:
-    if tree.report_type in ('feedback-report', 'disposition-notification') and not tree.dsn_parts:
+    if _feedback_or_receipt(tree):
         return _Bounce()
-    if tree.not_bounce_part and not tree.dsn_parts:
+    evidence = _header_evidence(headers, tree, from_address=from_address, subject=subject)
+    if not evidence.decisive and not evidence.maybe_ses and evidence.score == 0:
+        return _Bounce()  # nothing in the headers or the structure: body wording alone is never enough
+    report = _read_report(tree, evidence)
+    if report.ses is not None and report.ses.action is None:
+        return _Bounce()  # SES Complaint (and other non-delivery events): feedback, not a bounce
+    if not evidence.decisive and report.ses is None and not _weighed_as_bounce(evidence, tree, report, vacation):
         return _Bounce()
+    action, recipients = _action_and_recipients(headers, tree, evidence, report, subject, from_address)
+    return _Bounce(
+        is_bounce=True,
+        action=action,
+        recipients=recipients[: dsn.MAX_RECIPIENTS],
+        message_id=_bounced_message_id(headers, tree, report),
+        reason=_failure_reason(report, recipients) if action == dsn.ACTION_FAILED else '',
+    )
 
+
+def _feedback_or_receipt(tree: _Tree) -> bool:
+    """An ARF feedback report or a read receipt, which is never a bounce."""
+    if tree.dsn_parts:
+        return False
+    return tree.report_type in ('feedback-report', 'disposition-notification') or tree.not_bounce_part
+
+
+def _header_evidence(headers: _Headers, tree: _Tree, *, from_address: str, subject: str) -> _HeaderEvidence:
     role = _sender_role(headers, from_address)
     subject_is_reply = bool(pat.REPLY_PREFIX_RE.match(subject))
-    header_score = role
     null_return_path = _null_return_path(headers)
-    header_score += 1 if null_return_path else 0
-    header_score += 1 if headers.token('auto-submitted') not in ('', 'no') else 0
-    header_score += 2 if not subject_is_reply and pat.BOUNCE_SUBJECT_RE.match(subject) else 0
-    header_score += 1 if tree.returned or tree.returned_headers else 0
+    score = role
+    score += 1 if null_return_path else 0
+    score += 1 if headers.token('auto-submitted') not in ('', 'no') else 0
+    score += 2 if not subject_is_reply and pat.BOUNCE_SUBJECT_RE.match(subject) else 0
+    score += 1 if tree.returned or tree.returned_headers else 0
     failed_header = [
         address
         for value in headers.values.get('x-failed-recipients', [])
@@ -466,64 +513,78 @@ def _bounce(
         'yes',
         '1',
     )
-    decisive = bool(tree.dsn_parts or tree.report_type == 'delivery-status' or failed_header or ndr_header)
-    maybe_ses = bool(_SES_SENDER_RE.search(from_address))
-    if not decisive and not maybe_ses and header_score == 0:
-        return _Bounce()  # nothing in the headers or the structure: body wording alone is never enough
+    return _HeaderEvidence(
+        role=role,
+        subject_is_reply=subject_is_reply,
+        null_return_path=null_return_path,
+        score=score,
+        failed_header=failed_header,
+        decisive=bool(tree.dsn_parts or tree.report_type == 'delivery-status' or failed_header or ndr_header),
+        maybe_ses=bool(_SES_SENDER_RE.search(from_address)),
+    )
 
+
+def _read_report(tree: _Tree, evidence: _HeaderEvidence) -> _Report:
     texts = [_text(part) for part in tree.text_parts]
-    ses = next((found for found in map(dsn.ses_notification, texts) if found), None) if maybe_ses else None
-    if ses is not None and ses.action is None:
-        return _Bounce()  # SES Complaint (and other non-delivery events): feedback, not a bounce
+    ses = next((found for found in map(dsn.ses_notification, texts) if found), None) if evidence.maybe_ses else None
     statuses, dsn_original_id = _dsn_statuses(tree)
-    text_statuses = [] if statuses else _text_dsn_statuses(texts)
-    if not decisive and ses is None:
-        # A report comes from a mail system: a daemon or postmaster sender, a null reverse path,
-        # the returned original, or report fields. A subject alone (a parcel service's "Delivery
-        # failure" notice) never makes a bounce.
-        if not (role or null_return_path or tree.returned or tree.returned_headers or text_statuses):
-            return _Bounce()
-        score = header_score + _body_evidence(texts) + (3 if text_statuses else 0)
-        score -= 3 if vacation else 0
-        score -= 3 if subject_is_reply and role < 2 and not text_statuses else 0
-        if score < BOUNCE_THRESHOLD:
-            return _Bounce()
+    from_text = not statuses
+    if from_text:
+        statuses = _text_dsn_statuses(texts)
+    return _Report(texts=texts, ses=ses, statuses=statuses, dsn_original_id=dsn_original_id, from_text=from_text)
 
-    all_statuses = statuses or text_statuses
-    recipients = dsn.failed_addresses(all_statuses)
+
+def _weighed_as_bounce(evidence: _HeaderEvidence, tree: _Tree, report: _Report, vacation: bool) -> bool:
+    """Whether a mail with no decisive sign is a report from a mail system: a daemon or postmaster
+    sender, a null reverse path, the returned original, or report fields, and enough evidence. A
+    subject alone (a parcel service's "Delivery failure" notice) never makes a bounce."""
+    text_statuses = report.statuses if report.from_text else []
+    returned = tree.returned or tree.returned_headers
+    if not (evidence.role or evidence.null_return_path or returned or text_statuses):
+        return False
+    score = evidence.score + _body_evidence(report.texts) + (3 if text_statuses else 0)
+    score -= 3 if vacation else 0
+    score -= 3 if evidence.subject_is_reply and evidence.role < 2 and not text_statuses else 0
+    return score >= BOUNCE_THRESHOLD
+
+
+def _action_and_recipients(
+    headers: _Headers, tree: _Tree, evidence: _HeaderEvidence, report: _Report, subject: str, from_address: str
+) -> tuple[str, list[str]]:
+    """The report's overall action and the recipients whose delivery failed."""
+    ses = report.ses
+    recipients = dsn.failed_addresses(report.statuses)
     if not recipients and ses is not None:
         recipients = list(ses.recipients)
-    if not recipients and failed_header:
-        recipients = list(dict.fromkeys(failed_header))
-    action = dsn.overall_action(s.action for s in all_statuses)
+    if not recipients and evidence.failed_header:
+        recipients = list(dict.fromkeys(evidence.failed_header))
+    action = dsn.overall_action(s.action for s in report.statuses)
     if action is None and ses is not None:
         action = ses.action
     if action is None:
-        delayed = pat.DELAY_TEXT_RE.search(subject) and not failed_header
+        delayed = pat.DELAY_TEXT_RE.search(subject) and not evidence.failed_header
         action = dsn.ACTION_DELAYED if delayed else dsn.ACTION_FAILED
-    if not recipients and action == dsn.ACTION_FAILED and not all_statuses:
-        recipients = _prose_recipients(headers, tree, texts, from_address=from_address)
+    if not recipients and action == dsn.ACTION_FAILED and not report.statuses:
+        recipients = _prose_recipients(headers, tree, report.texts, from_address=from_address)
+    return action, recipients
 
+
+def _bounced_message_id(headers: _Headers, tree: _Tree, report: _Report) -> str | None:
     own_id = dsn.normalise_message_id(headers.first('message-id') or '')
-    message_id = _returned_message_id(tree, own_id) or dsn_original_id
+    message_id = _returned_message_id(tree, own_id) or report.dsn_original_id
     if message_id is None:
-        for text in texts:
+        for text in report.texts:
             message_id = dsn.message_id_in_text(text, exclude=own_id)
             if message_id:
                 break
-    if message_id is None and ses is not None:
-        message_id = ses.message_id
-    reason = ''
-    if action == dsn.ACTION_FAILED:
-        reason = dsn.failure_reason(all_statuses) or (ses.reason if ses is not None else '')
-        reason = reason or next((found for text in texts if (found := dsn.reason_in_prose(text, recipients))), '')
-    return _Bounce(
-        is_bounce=True,
-        action=action,
-        recipients=recipients[: dsn.MAX_RECIPIENTS],
-        message_id=message_id,
-        reason=reason,
-    )
+    if message_id is None and report.ses is not None:
+        message_id = report.ses.message_id
+    return message_id
+
+
+def _failure_reason(report: _Report, recipients: list[str]) -> str:
+    reason = dsn.failure_reason(report.statuses) or (report.ses.reason if report.ses is not None else '')
+    return reason or next((found for text in report.texts if (found := dsn.reason_in_prose(text, recipients))), '')
 
 
 def _prose_recipients(headers: _Headers, tree: _Tree, texts: list[str], *, from_address: str) -> list[str]:
