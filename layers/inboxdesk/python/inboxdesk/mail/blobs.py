@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 BIG_MESSAGE = 512 * 1024  # below this the stdlib's copies cost little: parse as is
 BIG_BODY = 32 * 1024
+MAX_NESTING = 40
 
 _BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
 _HEADER_END = re.compile(rb'\r\n\r\n|\n\n|\r\r')
@@ -54,7 +55,7 @@ class Blobs:
         return pattern.sub(original, data)
 
 
-def _boundaries_in(block: bytes) -> set[bytes]:
+def boundaries_in(block: bytes) -> set[bytes]:
     found = {m.group(1) or m.group(2) for m in _BOUNDARY_PARAM.finditer(block)}
     found.discard(b'')
     return found
@@ -118,21 +119,21 @@ def cut_large_bodies(data: bytes) -> tuple[bytes, Blobs]:
     top_end = _HEADER_END.search(data)
     if top_end is None:
         return data, blobs
-    boundaries = _boundaries_in(data[: top_end.start()])
+    boundaries = boundaries_in(data[: top_end.start()])
     if not boundaries:
         if not _CONTAINER_TYPE.search(data[: top_end.start()]):
             candidates.append((top_end.end(), len(data)))
     else:
         # Boundaries of nested multiparts are declared in part headers (or in the headers of an
         # attached message): find them segment by segment until no new one appears.
-        while True:
+        for _ in range(MAX_NESTING):  # a level per round: deeper boundaries stay uncut
             segments = _segments(data, boundaries)
             new: set[bytes] = set()
             for head_start, body_start, _, _ in segments:
-                new |= _boundaries_in(data[head_start:body_start])
+                new |= boundaries_in(data[head_start:body_start])
                 if _MESSAGE_TYPE.search(data, head_start, body_start):
                     inner_end = _HEADER_END.search(data, body_start, min(body_start + 65536, len(data)))
-                    new |= _boundaries_in(data[body_start : inner_end.start() if inner_end else body_start])
+                    new |= boundaries_in(data[body_start : inner_end.start() if inner_end else body_start])
             if not new - boundaries:
                 break
             boundaries |= new

@@ -1,10 +1,12 @@
-"""HTML bodies: sanitised for display with nh3, and turned into text with inscriptis.
+"""HTML bodies: sanitised for display with nh3, and turned into text with inscriptis, both
+in time linear in the HTML's size (`bound`).
 
 Both libraries are imported on first use (cold start)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 _TAG_ATTRIBUTES: dict[str, set[str]] = {
@@ -39,6 +41,111 @@ _STYLE_PROPERTIES = {
 }  # fmt: skip
 _DROP_WITH_CONTENT = {'script', 'style', 'title', 'noscript', 'template', 'iframe', 'object', 'svg', 'math'}
 
+MAX_HTML_CHARS = 1 << 20  # HTML shown and read as text; mail clients clip far earlier (Gmail at 102 KB)
+MAX_HTML_DEPTH = 200  # nested elements kept (libxml2 stops at 256); deeper tags are dropped, their text kept
+# The sanitiser's cost grows with the square of the `&` in one text run or attribute value:
+# a text run is split by an empty comment after this many, a tag holding more is dropped.
+MAX_AMPERSANDS = 1000
+# Elements that never nest in the parser's tree: void elements, and those an opening sibling
+# closes implicitly (`<p><p>`, `<li><li>`, `<td><td>`).
+_FLAT_ELEMENTS = frozenset({
+    'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr',
+    'p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'thead', 'tbody', 'tfoot', 'option', 'optgroup', 'rp', 'rt',
+    'colgroup', 'caption',
+})  # fmt: skip
+_NULS = re.compile('\x00+')
+_TAG_NAME = re.compile(r'<(/?[A-Za-z][^\s/>]*)')
+_TOKEN = re.compile(r'<!--.*?(?:-->|\Z)|<[!?][^>]*>?|<(/?)([A-Za-z][^\s/>]*)[^>]*>?', re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class BoundedHtml:
+    html: str
+    cut: bool  # something was left out: the size cap, tags past the nesting limit, or an overlong tag
+
+
+def bound(html: str) -> BoundedHtml:
+    """HTML the sanitiser and the text converter read in time linear in its size: at most
+    MAX_HTML_CHARS (cut before a tag), no NUL characters, elements nested at most MAX_HTML_DEPTH
+    deep and long runs of `&` split."""
+    cut = False
+    if '\x00' in html:
+        html = _NULS.sub('', html)  # the parsers drop or replace them anyway
+    if len(html) > MAX_HTML_CHARS:
+        end = html.rfind('<', MAX_HTML_CHARS // 2, MAX_HTML_CHARS)
+        html = html[: end if end > 0 else MAX_HTML_CHARS]
+        cut = True
+    if not _too_deep(html) and not _long_ampersand_runs(html):
+        return BoundedHtml(html, cut)
+    flattened, dropped = _flatten(html)
+    return BoundedHtml(flattened, cut or dropped)
+
+
+def _long_ampersand_runs(html: str) -> bool:
+    return html.count('&') > MAX_AMPERSANDS and any(piece.count('&') > MAX_AMPERSANDS for piece in html.split('<'))
+
+
+def _too_deep(html: str) -> bool:
+    """Whether elements may nest deeper than MAX_HTML_DEPTH (a quick look at tag names only)."""
+    if html.count('<') <= MAX_HTML_DEPTH:
+        return False
+    open_names: list[str] = []
+    for name in _TAG_NAME.findall(html):
+        name = name.lower()
+        if name[0] != '/':
+            if name not in _FLAT_ELEMENTS:
+                open_names.append(name)
+                if len(open_names) > MAX_HTML_DEPTH:
+                    return True
+        elif open_names and open_names[-1] == name[1:]:
+            open_names.pop()
+        elif name[1:] in open_names:
+            del open_names[len(open_names) - 1 - open_names[::-1].index(name[1:]) :]
+    return False
+
+
+def _flatten(html: str) -> tuple[str, bool]:
+    """(html with tags past MAX_HTML_DEPTH and tags holding too many `&` dropped and long `&` runs
+    of text split, whether a tag was dropped)."""
+    pieces: list[str] = []
+    open_names: list[str] = []
+    dropped: dict[str, int] = {}
+    any_dropped = False
+    split = _split_ampersands if _long_ampersand_runs(html) else str
+    position = 0
+    for token in _TOKEN.finditer(html):
+        pieces.append(split(html[position : token.start()]))
+        position = token.end()
+        tag = token.group(0)
+        name = (token.group(2) or '').lower()
+        if tag.count('&') > MAX_AMPERSANDS:
+            any_dropped = True
+        elif not name or name in _FLAT_ELEMENTS:
+            pieces.append(tag)
+        elif token.group(1):  # a closing tag
+            if dropped.get(name):
+                dropped[name] -= 1
+                continue
+            if name in open_names:
+                del open_names[len(open_names) - 1 - open_names[::-1].index(name) :]
+            pieces.append(tag)
+        elif len(open_names) >= MAX_HTML_DEPTH:
+            dropped[name] = dropped.get(name, 0) + 1
+            any_dropped = True
+        else:
+            if not tag.endswith('/>'):
+                open_names.append(name)
+            pieces.append(tag)
+    pieces.append(split(html[position:]))
+    return ''.join(pieces), any_dropped
+
+
+def _split_ampersands(text: str) -> str:
+    if text.count('&') <= MAX_AMPERSANDS:
+        return text
+    runs = text.split('&')
+    return '<!---->&'.join('&'.join(runs[at : at + MAX_AMPERSANDS]) for at in range(0, len(runs), MAX_AMPERSANDS))
+
 
 def _only_data_images(element: str, attribute: str, value: str) -> str | None:
     if value.lstrip()[:5].lower() != 'data:':
@@ -46,13 +153,14 @@ def _only_data_images(element: str, attribute: str, value: str) -> str | None:
     return value if element == 'img' and attribute == 'src' and _DATA_IMAGE.match(value) else None
 
 
-def sanitise(html: str) -> str:
+def sanitise(html: str | BoundedHtml) -> str:
     """Safe HTML for display: no scripts or style sheets, no event handlers, no javascript: URLs,
     no forms or inputs; http(s), mailto and cid: URLs kept (inline images are served later), and
     data: URLs only for raster images in `<img src>`; `style` attributes keep layout and colour
-    properties only."""
+    properties only. Bounded first (`bound`), unless it is already."""
     import nh3
 
+    html = (html if isinstance(html, BoundedHtml) else bound(html)).html
     tags = set(nh3.ALLOWED_TAGS) | {'font', 'center', 'u', 's', 'strike'}
     tags -= _DROP_WITH_CONTENT | {'form', 'input', 'button', 'select', 'option', 'textarea', 'label'}
     attributes = {tag: set(values) for tag, values in nh3.ALLOWED_ATTRIBUTES.items()}
@@ -85,6 +193,7 @@ def to_text(html: str, links: bool = True) -> str:
     CSS profile, so no indentation from nested divs); hidden (`display:none`), script and style
     content left out; a link's target shown after its words (`our site <https://...>`) unless the
     words already hold it (unless `links` is false). '' when it cannot be read."""
+    html = bound(html).html
     if not html.strip():
         return ''
     try:

@@ -32,6 +32,7 @@ from inboxdesk.mail.headers import (
     unfold,
 )
 from inboxdesk.mail.model import Address, Attachment, Classification, ParsedEmail
+from inboxdesk.mail.nesting import cut_deep_nesting
 from inboxdesk.mail.params import parse_params
 from inboxdesk.mail.payloads import expand_tnef, extension_for, split_uuencoded, unflow
 
@@ -50,6 +51,10 @@ _GUESSED_DELIMITER = re.compile(
 )
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 MAX_DEPTH = 40  # nesting deeper than this is read as opaque parts
+ORIGINAL_HTML = 'original.html'
+NESTED_PARTS = 'nested-parts.eml'
+WHOLE_MAIL = 'message.eml'
+_UTF8_BOM = b'\xef\xbb\xbf'
 # Re-serialising an attached message keeps its header lines as they came.
 _AS_IS = policy.default.clone(max_line_length=0, refold_source='none')
 
@@ -203,17 +208,41 @@ def _read(raw: bytes) -> ParsedEmail:
     if data is None:
         return _empty(raw, defects)
     data, blobs = cut_large_bodies(data)
-    msg = BytesParser(policy=policy.default).parsebytes(data)
+    data, too_deep = cut_deep_nesting(data, MAX_DEPTH)
+    msg = _parse(data, defects)
     del data
-    assert isinstance(msg, EmailMessage)
     envelope = _read_envelope(msg, raw)
     walk = _Walk(hints=envelope.hints, blobs=blobs)
-    _walk(msg, walk, top_level=True)
-    content = _read_content(walk)
+    content = _read_body(msg, walk, too_deep, raw)
     _collect_defects(msg, walk, defects)
     from_address = envelope.from_.address if envelope.from_ else ''
     classification = _classify(msg, from_address, envelope.subject, defects)
     return _assemble(raw, envelope, content, classification, defects)
+
+
+def _parse(data: bytes, defects: list[str]) -> EmailMessage:
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(data)
+    except Exception as exc:  # noqa: BLE001 - the headers are still worth reading
+        defects.append(f'body unreadable: {type(exc).__name__}')
+        msg = BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def _read_body(msg: EmailMessage, walk: _Walk, too_deep: list[bytes], raw: bytes) -> _Content:
+    """The body tree read, with the containers cut out for their depth as attachments; when the
+    tree cannot be read at all, the whole mail is its one attachment."""
+    try:
+        _walk(msg, walk, top_level=True)
+        for index, part in enumerate(too_deep, start=1):
+            name = NESTED_PARTS if index == 1 else NESTED_PARTS.replace('.', f'-{index}.')
+            walk.leaves.append((name, 'message/rfc822', walk.blobs.restore(part), None, None))
+            walk.defects.append(f'nesting too deep: inner parts attached as {name}')
+        return _read_content(walk)
+    except Exception as exc:  # noqa: BLE001 - keep the headers already read and the bytes
+        walk.defects.append(f'body unreadable: {type(exc).__name__}: the mail is attached as {WHOLE_MAIL}')
+        return _Content(text='', html='', attachments=[_file(WHOLE_MAIL, 'message/rfc822', raw)])
 
 
 def _read_envelope(msg: EmailMessage, raw: bytes) -> _Envelope:
@@ -252,27 +281,30 @@ def _read_envelope(msg: EmailMessage, raw: bytes) -> _Envelope:
 
 def _read_content(walk: _Walk) -> _Content:
     """Text and HTML bodies joined in tree order, attachments (uuencoded blocks in the text
-    included), the HTML sanitised."""
+    included), the HTML bounded and sanitised."""
     if not walk.bodies:
         for part, info in walk.named_texts:
             _add_body(walk, _text_of(part, info, walk, html=info.content_type == 'text/html'), info.content_type)
     text, html = _join_bodies(walk.bodies)
-    referenced = _referenced(html) if html else set()
-    attachments = _attachments(walk, referenced)
+    bounded = html_mod.bound(html)
+    attachments = _attachments(walk, _referenced(bounded.html) if html else set())
     text, uu_files = split_uuencoded(text)
     for name, payload in uu_files:
-        attachments.append(
-            Attachment(
-                filename=name,
-                content_type=_guess_type(name),
-                size=len(payload),
-                content_id=None,
-                inline=False,
-                content=payload,
-            )
-        )
-    clean_html = html_mod.sanitise(html).strip() if html else ''
+        attachments.append(_file(name, _guess_type(name), payload))
+    if bounded.cut:
+        # What is shown was cut: the whole HTML stays readable as a download.
+        walk.defects.append(f'html cut for display: the original is attached as {ORIGINAL_HTML}')
+        original = _UTF8_BOM + html.encode('utf-8', errors='replace')  # the mark outranks a <meta> charset
+        attachments.append(_file(ORIGINAL_HTML, 'text/html', original))
+    clean_html = html_mod.sanitise(bounded).strip() if html else ''
     return _Content(text=_tidy_text(text), html=clean_html, attachments=attachments)
+
+
+def _file(name: str, content_type: str, content: bytes) -> Attachment:
+    """An attachment the reader made (not a part of the mail's tree)."""
+    return Attachment(
+        filename=name, content_type=content_type, size=len(content), content_id=None, inline=False, content=content
+    )
 
 
 def _collect_defects(msg: EmailMessage, walk: _Walk, defects: list[str]) -> None:
