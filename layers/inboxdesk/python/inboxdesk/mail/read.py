@@ -15,6 +15,8 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -55,6 +57,28 @@ ORIGINAL_HTML = 'original.html'
 NESTED_PARTS = 'nested-parts.eml'
 WHOLE_MAIL = 'message.eml'
 _UTF8_BOM = b'\xef\xbb\xbf'
+
+
+class _ReadPolicy(EmailPolicy):
+    """`policy.default` that parses each distinct header value once: the stdlib parser asks for
+    every part's Content-Type, and its parent's, several times, and each structured parse is slow
+    (3,000 attachments cost seconds)."""
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if not isinstance(value, str) or len(value) > _REMEMBERED_HEADER:
+            return super().header_fetch_parse(name, value)
+        return _parsed_header(name, value)
+
+
+_REMEMBERED_HEADER = 1000  # characters; longer values are parsed each time rather than kept
+
+
+@lru_cache(maxsize=256)
+def _parsed_header(name: str, value: str) -> Any:
+    return policy.default.header_fetch_parse(name, value)
+
+
+_READ_POLICY = _ReadPolicy()
 # Re-serialising an attached message keeps its header lines as they came.
 _AS_IS = policy.default.clone(max_line_length=0, refold_source='none')
 
@@ -222,10 +246,10 @@ def _read(raw: bytes) -> ParsedEmail:
 
 def _parse(data: bytes, defects: list[str]) -> EmailMessage:
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(data)
+        msg = BytesParser(policy=_READ_POLICY).parsebytes(data)
     except Exception as exc:  # noqa: BLE001 - the headers are still worth reading
         defects.append(f'body unreadable: {type(exc).__name__}')
-        msg = BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
+        msg = BytesParser(policy=_READ_POLICY).parsebytes(data, headersonly=True)
     assert isinstance(msg, EmailMessage)
     return msg
 
@@ -550,7 +574,7 @@ def _walk_unsplit_multipart(part: Message, info: _Part, walk: _Walk) -> None:
     if found:
         boundary = found.group(1)
         head = b'Content-Type: multipart/mixed; boundary="' + boundary.replace(b'"', b'') + b'"\r\n\r\n'
-        reread = BytesParser(policy=policy.default).parsebytes(head + data)
+        reread = BytesParser(policy=_READ_POLICY).parsebytes(head + data)
         children = reread.get_payload()
         if isinstance(children, list) and children:
             walk.defects.append('boundary recovered from the body')
@@ -700,7 +724,7 @@ def _epilogue_parts(part: Message, info: _Part, walk: _Walk) -> list[Message]:
         text = sections[i + 1]
         if sections[i] is None and text and text.strip():
             data = text.lstrip('\r\n').encode('ascii', errors='surrogateescape')
-            found.append(BytesParser(policy=policy.default).parsebytes(data))
+            found.append(BytesParser(policy=_READ_POLICY).parsebytes(data))
     if found:
         walk.defects.append('parts recovered after the closing boundary')
     return found
