@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 BIG_MESSAGE = 512 * 1024  # below this the stdlib's copies cost little: parse as is
 BIG_BODY = 32 * 1024
-MAX_NESTING = 40
+MAX_NESTING = 40  # container levels read; deeper ones are cut out whole (`nesting`)
 
 _BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
 _HEADER_END = re.compile(rb'\r\n\r\n|\n\n|\r\r')

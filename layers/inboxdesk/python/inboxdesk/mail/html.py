@@ -97,11 +97,17 @@ def _too_deep(html: str) -> bool:
                 open_names.append(name)
                 if len(open_names) > MAX_HTML_DEPTH:
                     return True
-        elif open_names and open_names[-1] == name[1:]:
-            open_names.pop()
-        elif name[1:] in open_names:
-            del open_names[len(open_names) - 1 - open_names[::-1].index(name[1:]) :]
+        else:
+            _close(open_names, name[1:])
     return False
+
+
+def _close(open_names: list[str], name: str) -> None:
+    """A closing tag closes the innermost open element of its name and every one inside it."""
+    if open_names and open_names[-1] == name:
+        open_names.pop()
+    elif name in open_names:
+        del open_names[len(open_names) - 1 - open_names[::-1].index(name) :]
 
 
 def _flatten(html: str) -> tuple[str, bool]:
@@ -126,8 +132,7 @@ def _flatten(html: str) -> tuple[str, bool]:
             if dropped.get(name):
                 dropped[name] -= 1
                 continue
-            if name in open_names:
-                del open_names[len(open_names) - 1 - open_names[::-1].index(name) :]
+            _close(open_names, name)
             pieces.append(tag)
         elif len(open_names) >= MAX_HTML_DEPTH:
             dropped[name] = dropped.get(name, 0) + 1

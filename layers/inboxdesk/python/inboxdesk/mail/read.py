@@ -1,9 +1,11 @@
 """`read_email`: raw RFC 5322 / MIME bytes in, one immutable `ParsedEmail` out. Never raises.
 
-Stages: input checks (empty, OLE2, mbox, binary) -> stdlib parse with `policy.default` ->
-top-level headers re-read from their raw values -> a walk of the whole MIME tree that picks the
+Stages: input checks (empty, OLE2, mbox, binary) -> large bodies and containers nested deeper
+than MAX_NESTING cut out (the latter kept as an attachment) -> stdlib parse with `policy.default`
+-> top-level headers re-read from their raw values -> a walk of the whole MIME tree that picks the
 text and HTML bodies and lists every other leaf as an attachment (uuencoded blocks and TNEF
-expanded) -> HTML sanitised, text derived from HTML when there is no plain part -> classify."""
+expanded) -> HTML bounded (the original attached when cut) and sanitised, text derived from HTML
+when there is no plain part -> classify. Work and memory stay linear in the mail's size."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from inboxdesk.mail import html as html_mod
-from inboxdesk.mail.blobs import Blobs, cut_large_bodies
+from inboxdesk.mail.blobs import MAX_NESTING, Blobs, cut_large_bodies
 from inboxdesk.mail.charsets import decode_bytes, guess_single_byte_codec, html_meta_charset
 from inboxdesk.mail.headers import (
     decode_header_value,
@@ -52,7 +54,6 @@ _GUESSED_DELIMITER = re.compile(
     rb'(?:\A|(?<=\n)|(?<=\r))--([!-~][ -~]{0,68}[!-~])[ \t]*(?:\r\n|\n|\r)[A-Za-z][A-Za-z0-9-]*:'
 )
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
-MAX_DEPTH = 40  # nesting deeper than this is read as opaque parts
 ORIGINAL_HTML = 'original.html'
 NESTED_PARTS = 'nested-parts.eml'
 WHOLE_MAIL = 'message.eml'
@@ -232,7 +233,7 @@ def _read(raw: bytes) -> ParsedEmail:
     if data is None:
         return _empty(raw, defects)
     data, blobs = cut_large_bodies(data)
-    data, too_deep = cut_deep_nesting(data, MAX_DEPTH)
+    data, too_deep = cut_deep_nesting(data, MAX_NESTING)
     msg = _parse(data, defects)
     del data
     envelope = _read_envelope(msg, raw)
@@ -534,7 +535,7 @@ def _walk(part: Message, walk: _Walk, top_level: bool = False) -> None:
         if ctype.startswith('message/'):
             _add_message_leaf(part, info, walk)
             return
-        if walk.depth >= MAX_DEPTH:
+        if walk.depth >= MAX_NESTING:
             walk.defects.append('nesting too deep: inner parts skipped')
             return
         children = [p for p in payload if isinstance(p, Message)]
@@ -570,7 +571,7 @@ def _walk_unsplit_multipart(part: Message, info: _Part, walk: _Walk) -> None:
     data = _payload_bytes(part, info, walk)
     if not data.strip():
         return
-    found = _GUESSED_DELIMITER.search(data) if walk.depth < MAX_DEPTH else None
+    found = _GUESSED_DELIMITER.search(data) if walk.depth < MAX_NESTING else None
     if found:
         boundary = found.group(1)
         head = b'Content-Type: multipart/mixed; boundary="' + boundary.replace(b'"', b'') + b'"\r\n\r\n'
