@@ -13,7 +13,7 @@ import re
 from inboxdesk.mail.blobs import boundaries_in
 
 _CONTAINER = re.compile(rb'(?i)(?:multipart|message)/')
-_CONTENT_TYPE = re.compile(rb'(?im)^content-type[ \t]*:[ \t]*"?([a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+)')
+_CONTENT_TYPE = re.compile(rb'(?im)^content-type[ \t]*:\s*"?([a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+)')
 
 
 def cut_deep_nesting(data: bytes, max_depth: int) -> tuple[bytes, list[bytes]]:
@@ -23,7 +23,9 @@ def cut_deep_nesting(data: bytes, max_depth: int) -> tuple[bytes, list[bytes]]:
         return data, []
     pieces: list[bytes] = []
     cuts: list[bytes] = []
-    stack: list[bytes | None] = []  # one entry per open container: its boundary, None for message/*
+    # One entry per open container: its boundary (None for message/*), whether it is a digest
+    # (whose parts are message/rfc822 unless they say otherwise).
+    stack: list[tuple[bytes | None, bool]] = []
     in_header, header_start, kept_from = True, 0, 0
     lines = data.splitlines(keepends=True)
     offsets = [0]
@@ -47,6 +49,8 @@ def cut_deep_nesting(data: bytes, max_depth: int) -> tuple[bytes, list[bytes]]:
         header = data[header_start:start]
         found = _CONTENT_TYPE.search(header)
         kind = found.group(1).lower() if found else b''
+        if not found and stack and stack[-1][1]:
+            kind = b'message/rfc822'
         if not kind.startswith((b'multipart/', b'message/')):
             in_header = False
             continue
@@ -57,11 +61,10 @@ def cut_deep_nesting(data: bytes, max_depth: int) -> tuple[bytes, list[bytes]]:
             kept_from, number, in_header = offsets[end], end, False
             continue
         if kind.startswith(b'message/'):
-            stack.append(None)
+            stack.append((None, False))
             header_start = offsets[number]  # the attached message's own headers follow
             continue
-        boundary = next(iter(boundaries_in(header)), None)
-        stack.append(boundary)
+        stack.append((next(iter(boundaries_in(header)), None), kind == b'multipart/digest'))
         in_header = False
     if not cuts:
         return data, []
@@ -69,20 +72,20 @@ def cut_deep_nesting(data: bytes, max_depth: int) -> tuple[bytes, list[bytes]]:
     return b''.join(pieces), cuts
 
 
-def _delimiter(line: bytes, stack: list[bytes | None]) -> tuple[int | None, bool]:
+def _delimiter(line: bytes, stack: list[tuple[bytes | None, bool]]) -> tuple[int | None, bool]:
     """(the stack position of the innermost open multipart whose delimiter this line is, whether
     it closes it); (None, False) for any other line."""
     if not line.startswith(b'--') or not stack:
         return None, False
     text = line[2:].rstrip(b' \t\r\n')
     for level in range(len(stack) - 1, -1, -1):
-        boundary = stack[level]
+        boundary = stack[level][0]
         if boundary is not None and text in (boundary, boundary + b'--'):
             return level, text != boundary
     return None, False
 
 
-def _next_delimiter(lines: list[bytes], number: int, stack: list[bytes | None]) -> int:
+def _next_delimiter(lines: list[bytes], number: int, stack: list[tuple[bytes | None, bool]]) -> int:
     """The line number of the next delimiter of an open multipart (the end of the data if none)."""
     while number < len(lines):
         if _delimiter(lines[number], stack)[0] is not None:
