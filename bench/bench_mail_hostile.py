@@ -11,28 +11,15 @@ Run: `.venv/bin/python -m bench bench_mail_hostile`"""
 
 from __future__ import annotations
 
-import gc
 import sys
 import time
-import tracemalloc
 
+from bench.bench_mail_read import peak_memory
 from inboxdesk.mail import read_email
 from tests.fixtures.hostile_mail import HOSTILE_MAILS, SUBJECT
 
 MEMORY_FACTOR = 4
 FIXED_ALLOWANCE = 32_000_000
-
-
-def peak_memory(raw: bytes) -> int:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        email = read_email(raw)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    del email
-    return peak
 
 
 def main() -> None:
@@ -46,7 +33,7 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         kept = email.subject == SUBJECT and email.from_ is not None
         del email
-        peak = peak_memory(raw)
+        peak = peak_memory(read_email, raw)
         size = len(raw)
         print(f'{name:28} {size / 1e6:8.2f} {elapsed:7.2f} {peak / 1e6:8.1f} {peak / size:8.2f}x  {kept}', flush=True)
         if peak > MEMORY_FACTOR * size + FIXED_ALLOWANCE:
