@@ -10,6 +10,7 @@ when there is no plain part -> classify. Work and memory stay linear in the mail
 from __future__ import annotations
 
 import binascii
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 ORIGINAL_HTML = 'original.html'
 NESTED_PARTS = 'nested-parts.eml'
 WHOLE_MAIL = 'message.eml'
-_UTF8_BOM = b'\xef\xbb\xbf'
+_REMEMBERED_HEADER = 1000  # characters; longer values are parsed each time rather than kept
 
 
 class _ReadPolicy(EmailPolicy):
@@ -69,9 +70,6 @@ class _ReadPolicy(EmailPolicy):
         if not isinstance(value, str) or len(value) > _REMEMBERED_HEADER:
             return super().header_fetch_parse(name, value)
         return _parsed_header(name, value)
-
-
-_REMEMBERED_HEADER = 1000  # characters; longer values are parsed each time rather than kept
 
 
 @lru_cache(maxsize=256)
@@ -319,7 +317,7 @@ def _read_content(walk: _Walk) -> _Content:
     if bounded.cut:
         # What is shown was cut: the whole HTML stays readable as a download.
         walk.defects.append(f'html cut for display: the original is attached as {ORIGINAL_HTML}')
-        original = _UTF8_BOM + html.encode('utf-8', errors='replace')  # the mark outranks a <meta> charset
+        original = codecs.BOM_UTF8 + html.encode('utf-8', errors='replace')  # the mark outranks a <meta> charset
         attachments.append(_file(ORIGINAL_HTML, 'text/html', original))
     clean_html = html_mod.sanitise(bounded).strip() if html else ''
     return _Content(text=_tidy_text(text), html=clean_html, attachments=attachments)
