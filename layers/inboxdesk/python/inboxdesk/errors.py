@@ -52,3 +52,13 @@ class PermanentSendError(SendError):
 
 class TransientSendError(SendError):
     """Sending again later may work: 4xx answers, timeouts, throttling, a reset connection."""
+
+
+class InvalidAddressError(InboxdeskError):
+    """A mail address the composer cannot write into a header (not `local@domain`, or a local part
+    that is not ASCII)."""
+
+    def __init__(self, field: str, address: str) -> None:
+        super().__init__(f'{field} is not a usable mail address: {address!r}')
+        self.field = field
+        self.address = address
