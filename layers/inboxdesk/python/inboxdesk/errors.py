@@ -38,11 +38,13 @@ class HeaderInjectionError(InboxdeskError):
 
 
 class SendError(InboxdeskError):
-    """A transport did not deliver a mail; `reason` says why in words an agent understands."""
+    """A transport did not deliver a mail; `reason` says why in words an agent understands, and
+    `stage` where it failed when a transport knows ('address', 'dns', 'tcp', 'tls', 'auth', 'send')."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, stage: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.stage = stage
 
 
 class PermanentSendError(SendError):
