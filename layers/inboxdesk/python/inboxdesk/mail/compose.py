@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
-from email.errors import HeaderParseError
 from email.generator import BytesGenerator
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
@@ -30,6 +29,8 @@ from inboxdesk.mail.html import sanitize as _sanitise
 _POLICY: Final = policy.SMTP  # CRLF, 78-column folding, RFC 2047/2231 for what is not ASCII
 _CHUNK: Final = 57 * 16384  # attachment bytes read at a time: base64 makes one 76-column line of 57
 _BREAKS: Final = ('\r', '\n', '\x00')
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")  # an unquoted (dot-atom) local part
+_DOMAIN = re.compile(r'[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*')
 _COLOUR = re.compile(r'#[0-9a-fA-F]{6}')
 _CONTENT_TYPE = re.compile(r'[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+')
 _REPLY_PREFIX = re.compile(r'^(?:(?:re|aw|sv|antw)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*)+', re.IGNORECASE)
@@ -147,14 +148,14 @@ def _refuse_breaks(mail: OutgoingMail) -> None:
 
 
 def _address(field: str, name: str, address: str) -> Address:
-    local, at, domain = address.strip().rpartition('@')
-    if not at or not local or not domain or not local.isascii():
-        raise InvalidAddressError(field, address)
+    local, _, domain = address.strip().rpartition('@')
     try:
         domain = domain.encode('idna').decode('ascii')
-        return Address(display_name=' '.join(name.split()), username=local, domain=domain)
-    except (UnicodeError, ValueError, HeaderParseError) as error:
+    except UnicodeError as error:
         raise InvalidAddressError(field, address) from error
+    if not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain):
+        raise InvalidAddressError(field, address)
+    return Address(display_name=' '.join(name.split()), username=local, domain=domain)
 
 
 def _msg_ids(ids: Iterable[str | None]) -> list[str]:
