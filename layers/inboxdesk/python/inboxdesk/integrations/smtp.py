@@ -35,7 +35,7 @@ _REFUSED_NETWORKS: Final = tuple(
         '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
         '192.0.0.0/24', '192.0.2.0/24', '192.88.99.0/24', '192.168.0.0/16', '198.18.0.0/15',
         '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4', '169.254.169.254/32',
-        '::/96', '::ffff:0:0/96', '64:ff9b:1::/48', '100::/64', '2001::/23', '2001:db8::/32',
+        '::/96', '64:ff9b:1::/48', '100::/64', '2001::/23', '2001:db8::/32',
         'fc00::/7', 'fd00::/8', 'fd00:ec2::254/128', 'fe80::/10', 'fec0::/10', 'ff00::/8',
     )
 )  # fmt: skip
@@ -58,10 +58,11 @@ def is_public_address(address: str) -> bool:
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None and not is_public_address(str(embedded)):
+        # An IPv4 address written as IPv6 (mapped, NAT64) is judged as the IPv4 address it reaches.
+        embedded = ip.ipv4_mapped or (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        if embedded is not None:
+            return is_public_address(str(embedded))
+        if ip.sixtofour is not None and not is_public_address(str(ip.sixtofour)):
             return False
         if ip.is_site_local:
             return False
@@ -157,12 +158,14 @@ def _open(
     """A session to the server, after TLS and AUTH: connected to a checked address."""
     import smtplib
 
+    name = _host_name(settings.host)  # certificates name hosts without a trailing dot, case-insensitively
+
     class _Session(smtplib.SMTP):
         """smtplib over a socket opened here, so the address that was checked is the one used."""
 
         def __init__(self, connected: socket.socket) -> None:
             self._connected = connected
-            super().__init__(host=settings.host, port=settings.port, local_hostname=helo, timeout=timeout)
+            super().__init__(host=name, port=settings.port, local_hostname=helo, timeout=timeout)
 
         def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
             return self._connected
@@ -173,7 +176,7 @@ def _open(
     try:
         with _stage('tls', settings.host):
             if settings.tls == 'implicit':
-                connected = context.wrap_socket(connected, server_hostname=settings.host)
+                connected = context.wrap_socket(connected, server_hostname=name)
         with _stage('tcp', settings.host):
             session = _Session(connected)
     except BaseException:
