@@ -276,6 +276,12 @@ def _attachment_headers(attachment: OutgoingAttachment) -> bytes:
     return b''.join(_POLICY.fold_binary(name, value) for name, value in part.items()) + b'\r\n'
 
 
+def _base64_lines(data: bytes | memoryview) -> bytes:
+    """Base64 in 76-column CRLF lines (`base64.encodebytes` wraps in a Python loop: far slower)."""
+    encoded = base64.b64encode(data)
+    return b'\r\n'.join([encoded[i : i + 76] for i in range(0, len(encoded), 76)]) + b'\r\n'
+
+
 def _write_base64(attachment: OutgoingAttachment, out: BinaryIO) -> None:
     pending = b''
     wrote = False
@@ -284,8 +290,8 @@ def _write_base64(attachment: OutgoingAttachment, out: BinaryIO) -> None:
             data = memoryview(pending + chunk if pending else chunk)
             whole = len(data) - len(data) % 57
             if whole:
-                out.write(base64.encodebytes(data[:whole]).replace(b'\n', b'\r\n'))
+                out.write(_base64_lines(data[:whole]))
                 wrote = True
             pending = bytes(data[whole:])
     if pending or not wrote:
-        out.write(base64.encodebytes(pending).replace(b'\n', b'\r\n') or b'\r\n')
+        out.write(_base64_lines(pending))
