@@ -1,8 +1,11 @@
-"""The one composer of outgoing mail: `compose(OutgoingMail) -> bytes` (CRLF MIME), pure, no I/O.
+"""The one composer of outgoing mail: `compose(OutgoingMail) -> bytes` (CRLF MIME), pure: the only
+thing it reads is the attachment streams it is handed.
 
 Every transport delivers what this module builds. Values bound for headers are checked here again
 (CR, LF or NUL -> `HeaderInjectionError` naming the field), whatever the API already refused.
-Message ids are given bare (`abc@example.com`); angle brackets around them are tolerated.
+Message ids are given bare (`abc@example.com`); angle brackets around them are tolerated. The mail's
+own Message-ID also ends its References: SES replaces the Message-ID, and an answer then still names
+ours (its client copies our References).
 """
 
 from __future__ import annotations
@@ -74,6 +77,10 @@ class OutgoingAttachment:
 
 @dataclass(frozen=True)
 class OutgoingMail:
+    """One outgoing mail. `reply_to` is the plus-address with the reply token and `references` the
+    conversation's ids plus the token's reference id (`inboxdesk.reply_tokens`), `token_line` its
+    reference line: the composer writes them as given."""
+
     from_address: str
     from_name: str
     to: tuple[tuple[str, str], ...]  # (display name, address)
@@ -187,7 +194,7 @@ def _top_headers(mail: OutgoingMail) -> bytes:
     for name, ids in (
         ('Message-ID', own),
         ('In-Reply-To', _msg_ids([mail.in_reply_to])),
-        ('References', _msg_ids(mail.references)),
+        ('References', _msg_ids([*mail.references, mail.message_id])),
     ):
         if ids:
             lines.append(f'{name}: '.encode('ascii') + b'\r\n '.join(i.encode('ascii') for i in ids) + b'\r\n')
