@@ -120,8 +120,8 @@ def compose_to(mail: OutgoingMail, out: BinaryIO) -> None:
     multipart/mixed when there are attachments. Attachments are read and base64-encoded a chunk at
     a time, so a spooled file as `out` keeps a large mail out of memory."""
     _refuse_breaks(mail)
-    out.write(_top_headers(mail))
-    body = _alternative(mail)
+    head, body = _top_headers(mail), _alternative(mail)
+    out.write(head)
     if not mail.attachments:
         out.write(body)
         return
@@ -179,7 +179,8 @@ def _msg_ids(ids: Iterable[str | None]) -> list[str]:
 def _top_headers(mail: OutgoingMail) -> bytes:
     head = EmailMessage(policy=_POLICY)
     head['From'] = _address('from_address', mail.from_name, mail.from_address)
-    head['To'] = [_address('to', name, address) for name, address in mail.to]
+    if mail.to:
+        head['To'] = [_address('to', name, address) for name, address in mail.to]
     if mail.cc:
         head['Cc'] = [_address('cc', name, address) for name, address in mail.cc]
     if mail.reply_to:
