@@ -27,3 +27,40 @@ class DuplicateMessageError(InboxdeskError):
 
 class ConfigurationError(InboxdeskError):
     """The function was deployed without a setting it needs."""
+
+
+class HeaderInjectionError(InboxdeskError):
+    """A value bound for a mail header holds CR, LF or NUL: refused, never folded into a header."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f'{field} must not contain line breaks or NUL characters')
+        self.field = field
+
+
+class SendError(InboxdeskError):
+    """A transport did not deliver a mail; `reason` says why in words an agent understands, and
+    `stage` where it failed when a transport knows ('address', 'dns', 'tcp', 'tls', 'auth', 'send')."""
+
+    def __init__(self, reason: str, *, stage: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.stage = stage
+
+
+class PermanentSendError(SendError):
+    """Sending again will not help: the server or SES refused the mail, the host is refused, or the
+    credentials are wrong. The message is marked failed with the reason."""
+
+
+class TransientSendError(SendError):
+    """Sending again later may work: 4xx answers, timeouts, throttling, a reset connection."""
+
+
+class InvalidAddressError(InboxdeskError):
+    """A mail address the composer cannot write into a header (not `local@domain`, or a local part
+    that is not ASCII)."""
+
+    def __init__(self, field: str, address: str) -> None:
+        super().__init__(f'{field} is not a usable mail address: {address!r}')
+        self.field = field
+        self.address = address
