@@ -27,7 +27,7 @@ from typing import BinaryIO, Final, cast
 
 from inboxdesk import resources
 from inboxdesk.errors import HeaderInjectionError, InvalidAddressError
-from inboxdesk.mail.html import sanitize as _sanitise
+from inboxdesk.mail.html import sanitise
 
 _POLICY: Final = policy.SMTP  # CRLF, 78-column folding, RFC 2047/2231 for what is not ASCII
 _CHUNK: Final = 57 * 16384  # attachment bytes read at a time: base64 makes one 76-column line of 57
@@ -269,7 +269,7 @@ def _html_body(mail: OutgoingMail) -> str:
             f'{html_lib.escape(mail.token_line)}</div>'
         )
     style = f'color:{text_colour};font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.5'
-    return _DOCUMENT.format(_sanitise(f'<div style="{style}">{"".join(blocks)}</div>'))
+    return _DOCUMENT.format(sanitise(f'<div style="{style}">{"".join(blocks)}</div>'))
 
 
 def _attachment_headers(attachment: OutgoingAttachment) -> bytes:
