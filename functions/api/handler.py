@@ -88,4 +88,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info('request denied', status=denied['statusCode'], path=event.get('rawPath'))
         return denied
     return app.resolve(event, context)
-

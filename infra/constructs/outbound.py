@@ -83,26 +83,16 @@ class Outbound(Construct):
             destination=ses.EventDestination.sns_topic(self.events_topic),
             events=list(SES_EVENTS),
         )
-        from_our_configuration_set = {
-            'StringEquals': {'aws:SourceAccount': Aws.ACCOUNT_ID},
-            'ArnLike': {'aws:SourceArn': self.configuration_set_arn},
-        }
-        ses_principal = iam.ServicePrincipal('ses.amazonaws.com')
-        self.events_topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[ses_principal],
-                actions=['sns:Publish'],
-                resources=[self.events_topic.topic_arn],
-                conditions=from_our_configuration_set,
-            )
-        )
-        # SES encrypts the events it publishes to the KMS-encrypted topic.
+        # The event destination lets SES publish to the topic; SES also encrypts what it publishes with the key.
         self._storage.key.add_to_resource_policy(
             iam.PolicyStatement(
-                principals=[ses_principal],
+                principals=[iam.ServicePrincipal('ses.amazonaws.com')],
                 actions=['kms:GenerateDataKey', 'kms:Decrypt'],
                 resources=['*'],  # in a key policy, '*' is this key
-                conditions=from_our_configuration_set,
+                conditions={
+                    'StringEquals': {'aws:SourceAccount': Aws.ACCOUNT_ID},
+                    'ArnLike': {'aws:SourceArn': self.configuration_set_arn},
+                },
             )
         )
         return configuration_set
