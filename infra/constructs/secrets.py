@@ -62,27 +62,16 @@ class Secrets(Construct):
 
     def grant_manage_channel_secrets(self, role: iam.Role) -> None:
         """Create (only under the stack's key), update and delete the channel secrets."""
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=['secretsmanager:CreateSecret'],
-                resources=[self.channel_secrets_arn],
-                conditions={'StringEquals': {'secretsmanager:KmsKeyId': self.key.key_arn}},
+        key_is_ours = {'secretsmanager:KmsKeyId': self.key.key_arn}
+        for actions, conditions in (
+            (['secretsmanager:CreateSecret'], {'StringEquals': key_is_ours}),
+            # A new key may be named only if it is the stack's; without one the secret keeps its key.
+            (['secretsmanager:UpdateSecret'], {'StringEqualsIfExists': key_is_ours}),
+            (['secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'], None),
+        ):
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=actions, resources=[self.channel_secrets_arn], conditions=conditions)
             )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=['secretsmanager:UpdateSecret'],
-                resources=[self.channel_secrets_arn],
-                # A new key may be named only if it is the stack's; without one the secret keeps its key.
-                conditions={'StringEqualsIfExists': {'secretsmanager:KmsKeyId': self.key.key_arn}},
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=['secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'],
-                resources=[self.channel_secrets_arn],
-            )
-        )
         self._acknowledge_channel_prefix(role)
 
     def _acknowledge_channel_prefix(self, role: iam.Role) -> None:
