@@ -1,20 +1,17 @@
-"""API list latency as the table grows, DynamoDB operations per request, and cold import time.
+"""API list latency as the table grows, and the DynamoDB operations per request.
 
-1. GET /tickets (and each filter) through the real handler against the embedded AWS (moto,
-   in-process: the server adds only HTTP time and loads 50k tickets ten times slower) with 1,000
-   and then 50,000 tickets in the table, side by side: median latency, the same latency without
-   the time spent inside DynamoDB calls (what our code costs), the DynamoDB operations each
-   request made (every read must be GetItem or Query; no Scan) and the items DynamoDB evaluated
-   per page (`ScannedCount`: a page never reads more than it returns). Target: ratio 50k/1k
-   under 1.3. Caveat printed with the numbers: moto answers a Query by walking every item of
-   the table, so its own time grows with the table; on DynamoDB a Query costs the items it
-   reads, which the operation and ScannedCount columns show to be the same at both sizes.
-   Tickets are loaded with BatchWriteItem (the two items per ticket `dal.tickets` writes).
-2. Cold import of `api.handler` against a bare `import boto3`, in fresh subprocesses of the same
-   interpreter, interleaved, median of 9. Target: at most 2x. Routes import the DAL (PynamoDB,
-   botocore) on first use, so the handler plus those modules is printed too, and the handler plus
-   the botocore stack alone (what any AWS call loads: the DAL's own share is the difference). Each
-   with our modules compiled from source (as on Lambda today: the assets ship no .pyc) and from .pyc.
+GET /tickets (and each filter) through the real handler against the embedded AWS (moto,
+in-process: the server adds only HTTP time and loads 50k tickets ten times slower) with 1,000
+and then 50,000 tickets in the table, side by side: median latency, the same latency without
+the time spent inside DynamoDB calls (what our code costs), the DynamoDB operations each
+request made (every read must be GetItem or Query; no Scan) and the items DynamoDB evaluated
+per page (`ScannedCount`: a page never reads more than it returns). Target: ratio 50k/1k
+under 1.3. Caveat printed with the numbers: moto answers a Query by walking every item of
+the table, so its own time grows with the table; on DynamoDB a Query costs the items it
+reads, which the operation and ScannedCount columns show to be the same at both sizes.
+Tickets are loaded with BatchWriteItem (the two items per ticket `dal.tickets` writes).
+
+Cold start (import plus the first request) is measured by `bench_cold_start`.
 
 Run: `.venv/bin/python -m bench bench_api` (about two minutes; `BENCH_API_BIG=5000` for a quick run).
 """
@@ -25,7 +22,6 @@ import gc
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -38,7 +34,6 @@ SMALL = 1_000
 BIG = int(os.environ.get('BENCH_API_BIG', '50000'))
 ROUNDS = 25
 BIG_ROUNDS = 7  # moto walks the whole table per Query: seconds per request at 50k
-IMPORT_ROUNDS = 9
 READ_OPERATIONS = {'GetItem', 'Query', 'BatchGetItem'}
 
 
@@ -145,58 +140,6 @@ def _measure(queue_id: str, rounds: int) -> dict[str, dict[str, Any]]:
     return results
 
 
-def _import_seconds(statement: str, *, pyc_prefix: str | None) -> float:
-    """Seconds to run `statement` in a fresh interpreter; with `pyc_prefix`, bytecode is cached there (as when
-    the assets ship .pyc); without, PYTHONDONTWRITEBYTECODE as inherited (here: our modules compile each time)."""
-    code = f'import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)'
-    env = {
-        **os.environ,
-        'PYTHONPATH': os.pathsep.join(str(REPO / p) for p in ('layers/inboxdesk/python', 'functions', '.')),
-        'POWERTOOLS_SERVICE_NAME': 'inboxdesk-api',
-        'AWS_DEFAULT_REGION': 'eu-west-1',
-    }
-    if pyc_prefix:
-        env.pop('PYTHONDONTWRITEBYTECODE', None)
-        env['PYTHONPYCACHEPREFIX'] = pyc_prefix
-    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, check=True, cwd=REPO)
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-COLD_IMPORTS = {
-    'import boto3': 'import boto3',
-    'import api.handler': 'import api.handler',
-    '  + the botocore stack any AWS call loads': 'import api.handler, botocore.session, botocore.httpsession',
-    '  + the DAL the first ticket request loads': (
-        'import api.handler, inboxdesk.dal.tickets, inboxdesk.dal.queues, inboxdesk.dal.customers'
-    ),
-}
-
-
-def bench_cold_import() -> None:
-    """`import api.handler` (the Lambda init phase) and, for honesty, plus what the first ticket request
-    imports lazily (PynamoDB, botocore, the DAL), each against a bare `import boto3`; once with our modules
-    compiled from source (the assets exclude .pyc and Lambda's file system is read-only) and once from .pyc."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as prefix:
-        for statement in COLD_IMPORTS.values():  # fill the bytecode cache
-            _import_seconds(statement, pyc_prefix=prefix)
-        seconds: dict[tuple[str, bool], list[float]] = {(k, c): [] for k in COLD_IMPORTS for c in (False, True)}
-        for _ in range(IMPORT_ROUNDS):
-            for name, statement in COLD_IMPORTS.items():
-                for cached in (False, True):
-                    seconds[name, cached].append(_import_seconds(statement, pyc_prefix=prefix if cached else None))
-    print(f'cold import (median of {IMPORT_ROUNDS}, interleaved subprocesses; target: api.handler <= 2x boto3):')
-    print(f'  {"":<44} {"from source":>20} {"from .pyc":>20}')
-    for name in COLD_IMPORTS:
-        cells = []
-        for cached in (False, True):
-            ms = statistics.median(seconds[name, cached]) * 1000
-            ratio = ms / (statistics.median(seconds['import boto3', cached]) * 1000)
-            cells.append(f'{ms:6.0f} ms {ratio:5.2f}x')
-        print(f'  {name:<44} {cells[0]:>20} {cells[1]:>20}')
-
-
 def bench_list_latency() -> None:
     from moto import mock_aws
 
@@ -253,7 +196,6 @@ def bench_list_latency() -> None:
 
 
 def main() -> None:
-    bench_cold_import()
     bench_list_latency()
 
 

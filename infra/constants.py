@@ -1,4 +1,5 @@
-"""Paths, context keys and defaults of the CDK app. Resource and variable names live in `inboxdesk.resources`."""
+"""Paths, context keys and defaults of the CDK app. Names the code shares live in `inboxdesk.names` (services,
+metrics, groups, routes, handlers) and `inboxdesk.resources` (resources and the variables that carry them)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from constructs import Construct
+
+from inboxdesk import config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / 'functions'  # the one code asset every function shares
@@ -17,33 +20,23 @@ PREBUILT_DEPS_DIR = REPO_ROOT / '.build' / 'deps'  # `make build` output: .build
 ASSET_EXCLUDES = ['**/__pycache__', '**/*.pyc', '*.egg-info', '**/*.egg-info', '.mypy_cache', '.ruff_cache']
 
 STACK_ID = 'Inboxdesk'
-METRICS_NAMESPACE = 'Inboxdesk'
 LAMBDA_PYTHON_VERSION = '3.12'
-
-# POWERTOOLS_SERVICE_NAME per function: also the `service` dimension of the metrics each one emits.
-SERVICE_INBOUND = 'inboxdesk-inbound'
-SERVICE_API = 'inboxdesk-api'
-SERVICE_REQUEUE = 'inboxdesk-requeue'
-
-# What the inbound handler counts (functions/inbound/handler.py: one metric per outcome, and failures).
-INBOUND_OUTCOME_METRICS = (
-    'InboundMailCreated',
-    'InboundMailAppended',
-    'InboundMailDuplicate',
-    'InboundMailLoopDropped',
-    'InboundMailBounceLinked',
-    'InboundMailSkipped',
-)
-INBOUND_FAILED_METRIC = 'InboundMailFailed'
-EVENT_PUBLISH_FAILED_METRIC = 'EventPublishFailed'  # inboxdesk.events: the bus refused ticket/message events
 
 # Tuning the functions read (inboxdesk.config); set explicitly so both writers of messages agree and the
 # console shows them. Bodies over the limit (UTF-8 bytes, text + html) go to S3 under bodies/.
 INLINE_BODY_LIMIT = 4096
 QUEUE_CACHE_SECONDS = 60  # how long a container trusts its copy of the queues after another changed them
+# The tuning variables of every function that writes messages (inbound mail, agents' replies and notes).
+MESSAGE_WRITER_ENVIRONMENT = {
+    config.ENV_INLINE_BODY_LIMIT: str(INLINE_BODY_LIMIT),
+    config.ENV_QUEUE_CACHE_SECONDS: str(QUEUE_CACHE_SECONDS),
+}
 
 REQUEUE_EVERY_MINUTES = 1  # the API's sweep of replies whose job could not be put on the outbound queue
 INGEST_OLDEST_AGE_ALARM_MINUTES = 15  # mail normally waits seconds; a retried one waits one visibility timeout
+# SES puts an account under review at these rates (and may pause its sending at 10 % and 0.5 %).
+SES_BOUNCE_REVIEW_RATE = 0.05
+SES_COMPLAINT_REVIEW_RATE = 0.001
 
 # cdk.json context keys
 CTX_MAIL_DOMAINS = 'inboxdesk:mailDomains'
@@ -57,6 +50,7 @@ CTX_INBOUND_MAX_CONCURRENCY = 'inboxdesk:inboundMaxConcurrency'
 CTX_API_RESERVED_CONCURRENCY = 'inboxdesk:apiReservedConcurrency'
 CTX_API_THROTTLE_RATE = 'inboxdesk:apiThrottleRateLimit'
 CTX_API_THROTTLE_BURST = 'inboxdesk:apiThrottleBurstLimit'
+CTX_SMTP_HOST_ALLOW_LIST = 'inboxdesk:smtpHostAllowList'
 
 
 def _context(scope: Construct, key: str, default: Any) -> Any:
@@ -85,6 +79,7 @@ class Settings:
     api_reserved_concurrency: int | None
     api_throttle_rate_limit: int
     api_throttle_burst_limit: int
+    smtp_host_allow_list: list[str]  # SMTP hosts a channel may name although they resolve to private addresses
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -105,4 +100,5 @@ class Settings:
             api_reserved_concurrency=None if reserved is None else int(reserved),
             api_throttle_rate_limit=int(_context(scope, CTX_API_THROTTLE_RATE, 50)),
             api_throttle_burst_limit=int(_context(scope, CTX_API_THROTTLE_BURST, 100)),
+            smtp_host_allow_list=[h.lower() for h in _as_list(_context(scope, CTX_SMTP_HOST_ALLOW_LIST, []))],
         )

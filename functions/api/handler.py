@@ -88,13 +88,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info('request denied', status=denied['statusCode'], path=event.get('rawPath'))
         return denied
     return app.resolve(event, context)
-
-
-@logger.inject_lambda_context(log_event=False)
-def requeue_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """Scheduled sweep: puts replies whose outbound job could not be queued back on the queue."""
-    from inboxdesk.logic.tickets_api import requeue_pending_replies
-
-    count = requeue_pending_replies()
-    logger.info('replies requeued', count=count)
-    return {'requeued': count}

@@ -5,25 +5,29 @@ from __future__ import annotations
 import json
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from inboxdesk import config, resources
-from infra.constants import INLINE_BODY_LIMIT, QUEUE_CACHE_SECONDS, SERVICE_API
+from inboxdesk import names, resources
+from infra.constants import MESSAGE_WRITER_ENVIRONMENT, Settings
 from infra.constructs.outbound import Outbound
 from infra.constructs.runtime import InboxdeskFunction, Layers, log_retention
+from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
 from infra.nag import acknowledge
 
 UPLOAD_PREFIX = f'{resources.ATTACHMENT_PREFIX}uploads/'  # agents' presigned uploads (dal.mail_store.upload_key)
-GROUPS = {'agents': 'Agents: tickets, messages, notes, replies, attachments', 'admins': 'Admins: also queues, settings'}
-PUBLIC_ROUTES = ('/health', '/openapi.json', '/docs')  # GET only, no authorizer
+GROUPS = {
+    names.AGENTS_GROUP: 'Agents: tickets, messages, notes, replies, attachments',
+    names.ADMINS_GROUP: 'Admins: also queues, channels, settings',
+}
 PROTECTED_METHODS = [
     apigwv2.HttpMethod.GET,
     apigwv2.HttpMethod.POST,
@@ -68,16 +72,17 @@ class Api(Construct):
         *,
         storage: Storage,
         outbound: Outbound,
+        secrets: Secrets,
         layers: Layers,
-        mail_domains: list[str],
-        cors_allow_origins: list[str],
-        throttle_rate_limit: int,
-        throttle_burst_limit: int,
-        reserved_concurrency: int | None,
-        log_retention_days: int,
+        settings: Settings,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.user_pool = cognito.UserPool(
+        self.user_pool, self.client = self._build_user_pool(settings.cors_allow_origins)
+        self.function = self._build_function(storage, outbound, secrets, layers, settings)
+        self.http_api, self.stage = self._build_http_api(settings)
+
+    def _build_user_pool(self, cors_allow_origins: list[str]) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
+        user_pool = cognito.UserPool(
             self,
             'Users',
             self_sign_up_enabled=False,  # admins invite agents
@@ -101,20 +106,18 @@ class Api(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         acknowledge(
-            self.user_pool,
+            user_pool,
             'AwsSolutions-COG2',
             'MFA is optional (TOTP) so a deployer can onboard agents first; require it in the console per policy.',
         )
         acknowledge(
-            self.user_pool,
+            user_pool,
             'AwsSolutions-COG8',
             'The Plus feature plan is a per-user cost the deployer opts into; the Essentials plan covers sign-in.',
         )
         for name, description in GROUPS.items():
-            cognito.UserPoolGroup(
-                self, f'Group-{name}', user_pool=self.user_pool, group_name=name, description=description
-            )
-        self.client = self.user_pool.add_client(
+            cognito.UserPoolGroup(self, f'Group-{name}', user_pool=user_pool, group_name=name, description=description)
+        client = user_pool.add_client(
             'WebClient',
             # SRP for the web app; ADMIN_USER_PASSWORD_AUTH needs IAM credentials (cognito-idp:AdminInitiateAuth),
             # so only operators can use it, e.g. to get a token with the AWS CLI (README).
@@ -136,28 +139,35 @@ class Api(Construct):
             else None,
             disable_o_auth=not cors_allow_origins,
         )
+        return user_pool, client
 
-        self.function = InboxdeskFunction(
+    def _build_function(
+        self, storage: Storage, outbound: Outbound, secrets: Secrets, layers: Layers, settings: Settings
+    ) -> InboxdeskFunction:
+        function = InboxdeskFunction(
             self,
             'Handler',
-            handler='api.handler.lambda_handler',
-            service=SERVICE_API,
+            handler=names.HANDLER_API,
+            service=names.SERVICE_API,
             layers=layers,
             environment={
-                resources.ENV_TABLE: storage.table.table_name,
-                resources.ENV_MAIL_BUCKET: storage.bucket.bucket_name,
+                **storage.environment,
+                **MESSAGE_WRITER_ENVIRONMENT,  # replies and notes: split at the same size as inbound mail
                 resources.ENV_OUTBOUND_QUEUE_URL: outbound.queue.queue_url,
-                resources.ENV_OWN_DOMAINS: ','.join(mail_domains),
-                config.ENV_INLINE_BODY_LIMIT: str(INLINE_BODY_LIMIT),  # replies and notes: same limit as inbound
-                config.ENV_QUEUE_CACHE_SECONDS: str(QUEUE_CACHE_SECONDS),
+                resources.ENV_OWN_DOMAINS: ','.join(settings.mail_domains),
+                resources.ENV_REPLY_TOKEN_SECRET: secrets.reply_token.secret_arn,
+                resources.ENV_CURSOR_SECRET: secrets.cursor.secret_arn,
+                resources.ENV_CHANNEL_SECRET_PREFIX: secrets.channel_prefix,
+                resources.ENV_SECRETS_KMS_KEY: storage.key.key_arn,
+                resources.ENV_SMTP_HOST_ALLOW_LIST: ','.join(settings.smtp_host_allow_list),
             },
-            log_retention_days=log_retention_days,
+            log_retention_days=settings.log_retention_days,
             memory_size=1024,
             timeout=Duration.seconds(29),  # API Gateway's integration limit is 30 s
-            reserved_concurrency=reserved_concurrency,
+            reserved_concurrency=settings.api_reserved_concurrency,
             description='Inboxdesk agents API',
         )
-        role = self.function.role
+        role = function.role
         storage.grant_table_read_write(role)
         # Presigned URLs carry this role's rights, so these prefixes are also the presign scope. Downloads:
         # attachments ingestion stored (an unreadable mail's `original.eml` copy too) and agents uploaded; raw/
@@ -171,11 +181,33 @@ class Api(Construct):
         # "Was the attachment uploaded?" is a HeadObject that must answer 404 when it was not (403 otherwise).
         storage.grant_missing_object_answers(role)
         outbound.grant_send(role)
-
-        self.access_logs = logs.LogGroup(
-            self, 'AccessLogs', retention=log_retention(log_retention_days), removal_policy=RemovalPolicy.DESTROY
+        # Channels: an SMTP channel's password is kept in a secret of its own, which `POST /channels/{id}/test`
+        # reads back to log in; an SES channel's From must be on an identity SES has verified.
+        secrets.grant_manage_channel_secrets(role)
+        secrets.grant_read_channel_secrets(role)
+        secrets.grant_read(role, secrets.reply_token, secrets.cursor)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=['ses:GetEmailIdentity'],
+                resources=[f'arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:identity/*'],
+            )
         )
-        self.http_api = apigwv2.HttpApi(
+        acknowledge(
+            role,
+            'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+            "An admin may name a From domain beyond the stack's own; the API reads whether SES verified it.",
+        )
+        return function
+
+    def _build_http_api(self, settings: Settings) -> tuple[apigwv2.HttpApi, apigwv2.HttpStage]:
+        cors_allow_origins = settings.cors_allow_origins
+        self.access_logs = logs.LogGroup(
+            self,
+            'AccessLogs',
+            retention=log_retention(settings.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        http_api = apigwv2.HttpApi(
             self,
             'HttpApi',
             description='Inboxdesk agents API',
@@ -190,13 +222,15 @@ class Api(Construct):
             if cors_allow_origins
             else None,
         )
-        self.stage = apigwv2.HttpStage(
+        stage = apigwv2.HttpStage(
             self,
             'DefaultStage',
-            http_api=self.http_api,
+            http_api=http_api,
             stage_name='$default',
             auto_deploy=True,
-            throttle=apigwv2.ThrottleSettings(rate_limit=throttle_rate_limit, burst_limit=throttle_burst_limit),
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=settings.api_throttle_rate_limit, burst_limit=settings.api_throttle_burst_limit
+            ),
             access_log_settings=_AccessLogs(self.access_logs),
         )
         integration = integrations.HttpLambdaIntegration('Lambda', self.function.function)
@@ -206,16 +240,15 @@ class Api(Construct):
             user_pool_clients=[self.client],
             identity_source=['$request.header.Authorization'],
         )
-        self.http_api.add_routes(
-            path='/{proxy+}', methods=PROTECTED_METHODS, integration=integration, authorizer=authorizer
-        )
-        for path in PUBLIC_ROUTES:
-            [route] = self.http_api.add_routes(path=path, methods=[apigwv2.HttpMethod.GET], integration=integration)
+        http_api.add_routes(path='/{proxy+}', methods=PROTECTED_METHODS, integration=integration, authorizer=authorizer)
+        for method, path in sorted(names.PUBLIC_ROUTES):
+            [route] = http_api.add_routes(path=path, methods=[apigwv2.HttpMethod(method)], integration=integration)
             acknowledge(
                 route,
                 'AwsSolutions-APIG4',
-                f'GET {path} is public by design (health check, API description); it returns no ticket data.',
+                f'{method} {path} is public by design (health check, API description); it returns no ticket data.',
             )
+        return http_api, stage
 
     @property
     def url(self) -> str:

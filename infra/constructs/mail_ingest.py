@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from inboxdesk import config, resources
-from infra.constants import INLINE_BODY_LIMIT, QUEUE_CACHE_SECONDS, SERVICE_INBOUND
+from inboxdesk import names, resources
+from infra.constants import MESSAGE_WRITER_ENVIRONMENT, Settings
+from infra.constructs.queues import queue_with_dlq
 from infra.constructs.runtime import InboxdeskFunction, Layers
 from infra.constructs.storage import Storage
 from infra.nag import acknowledge
@@ -35,23 +34,26 @@ def rule_name(domain: str) -> str:
 
 class MailIngest(Construct):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        storage: Storage,
-        layers: Layers,
-        mail_domains: list[str],
-        rule_set_name: str,
-        activate_rule_set: bool,
-        max_concurrency: int,
-        log_retention_days: int,
+        self, scope: Construct, construct_id: str, *, storage: Storage, layers: Layers, settings: Settings
     ) -> None:
         super().__init__(scope, construct_id)
+        self.topic = self._build_notices(storage, settings)
+        ingest = queue_with_dlq(self, 'Ingest', key=storage.key, consumer_timeout=INBOUND_TIMEOUT)
+        self.queue, self.dlq = ingest.queue, ingest.dlq
+        # SNS envelope kept (no raw delivery): the dev runtime posts the same SNS-wrapped notice.
+        self.topic.add_subscription(subscriptions.SqsSubscription(self.queue))
+        self.rule_set = ses.ReceiptRuleSet(self, 'RuleSet', receipt_rule_set_name=settings.rule_set_name)
+        self.rules = [self._build_receipt_rule(storage, domain) for domain in settings.mail_domains]
+        if settings.activate_rule_set:
+            self._activate(settings.rule_set_name)
+        self.function = self._build_function(storage, layers, settings)
+
+    def _build_notices(self, storage: Storage, settings: Settings) -> sns.Topic:
+        """The topic of SES's notices, and what SES may do for our receipt rules (and nothing else)."""
         source_arns = [
-            f'arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:receipt-rule-set/{rule_set_name}'
+            f'arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:receipt-rule-set/{settings.rule_set_name}'
             f':receipt-rule/{rule_name(domain)}'
-            for domain in mail_domains
+            for domain in settings.mail_domains
         ]
         from_our_rules = {
             'StringEquals': {'aws:SourceAccount': Aws.ACCOUNT_ID},
@@ -60,12 +62,12 @@ class MailIngest(Construct):
         ses_principal = iam.ServicePrincipal('ses.amazonaws.com')
 
         # The SNS notice carries what only SES knows (envelope recipients, verdicts).
-        self.topic = sns.Topic(self, 'Notices', master_key=storage.key, enforce_ssl=True)
-        self.topic.add_to_resource_policy(
+        topic = sns.Topic(self, 'Notices', master_key=storage.key, enforce_ssl=True)
+        topic.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[ses_principal],
                 actions=['sns:Publish'],
-                resources=[self.topic.topic_arn],
+                resources=[topic.topic_arn],
                 conditions=from_our_rules,
             )
         )
@@ -86,89 +88,58 @@ class MailIngest(Construct):
                 conditions=from_our_rules,
             )
         )
+        return topic
 
-        self.dlq = sqs.Queue(
+    def _build_receipt_rule(self, storage: Storage, domain: str) -> ses.CfnReceiptRule:
+        rule = ses.CfnReceiptRule(
             self,
-            'IngestDlq',
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=storage.key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.queue = sqs.Queue(
-            self,
-            'IngestQueue',
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=storage.key,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(INBOUND_TIMEOUT.to_seconds() * 6),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=5),
-        )
-        # SNS envelope kept (no raw delivery): the dev runtime posts the same SNS-wrapped notice.
-        self.topic.add_subscription(subscriptions.SqsSubscription(self.queue))
-
-        self.rule_set = ses.ReceiptRuleSet(self, 'RuleSet', receipt_rule_set_name=rule_set_name)
-        self.rules: list[ses.CfnReceiptRule] = []
-        for domain in mail_domains:
-            rule = ses.CfnReceiptRule(
-                self,
-                f'Rule-{domain}',
-                rule_set_name=self.rule_set.receipt_rule_set_name,
-                rule=ses.CfnReceiptRule.RuleProperty(
-                    name=rule_name(domain),
-                    enabled=True,
-                    recipients=[domain],
-                    scan_enabled=True,
-                    tls_policy='Require',
-                    actions=[
-                        ses.CfnReceiptRule.ActionProperty(
-                            s3_action=ses.CfnReceiptRule.S3ActionProperty(
-                                bucket_name=storage.bucket.bucket_name,
-                                object_key_prefix=resources.RAW_MAIL_PREFIX,
-                                topic_arn=self.topic.topic_arn,
-                            )
+            f'Rule-{domain}',
+            rule_set_name=self.rule_set.receipt_rule_set_name,
+            rule=ses.CfnReceiptRule.RuleProperty(
+                name=rule_name(domain),
+                enabled=True,
+                recipients=[domain],
+                scan_enabled=True,
+                tls_policy='Require',
+                actions=[
+                    ses.CfnReceiptRule.ActionProperty(
+                        s3_action=ses.CfnReceiptRule.S3ActionProperty(
+                            bucket_name=storage.bucket.bucket_name,
+                            object_key_prefix=resources.RAW_MAIL_PREFIX,
+                            topic_arn=self.topic.topic_arn,
                         )
-                    ],
-                ),
-            )
-            # SES writes a test object and checks the topic when the rule is created: policies first.
-            for policy in (storage.bucket.policy, self.topic.node.try_find_child('Policy')):
-                if policy is not None:
-                    rule.node.add_dependency(policy)
-            rule.node.add_dependency(storage.key)
-            self.rules.append(rule)
-        if activate_rule_set:
-            self._activate(rule_set_name)
+                    )
+                ],
+            ),
+        )
+        # SES writes a test object and checks the topic when the rule is created: policies first.
+        for policy in (storage.bucket.policy, self.topic.node.try_find_child('Policy')):
+            if policy is not None:
+                rule.node.add_dependency(policy)
+        rule.node.add_dependency(storage.key)
+        return rule
 
-        self.function = InboxdeskFunction(
+    def _build_function(self, storage: Storage, layers: Layers, settings: Settings) -> InboxdeskFunction:
+        function = InboxdeskFunction(
             self,
             'Inbound',
-            handler='inbound.handler.lambda_handler',
-            service=SERVICE_INBOUND,
+            handler=names.HANDLER_INBOUND,
+            service=names.SERVICE_INBOUND,
             layers=layers,
             environment={
-                resources.ENV_TABLE: storage.table.table_name,
-                resources.ENV_MAIL_BUCKET: storage.bucket.bucket_name,
+                **storage.environment,
+                **MESSAGE_WRITER_ENVIRONMENT,
                 resources.ENV_EVENT_BUS: storage.event_bus.event_bus_name,
-                resources.ENV_OWN_DOMAINS: ','.join(mail_domains),
-                config.ENV_INLINE_BODY_LIMIT: str(INLINE_BODY_LIMIT),
-                config.ENV_QUEUE_CACHE_SECONDS: str(QUEUE_CACHE_SECONDS),
+                resources.ENV_OWN_DOMAINS: ','.join(settings.mail_domains),
             },
-            log_retention_days=log_retention_days,
+            log_retention_days=settings.log_retention_days,
             memory_size=1024,
             timeout=INBOUND_TIMEOUT,
             description='Turns raw mail stored by SES (or a poller) into tickets',
         )
-        self.function.function.add_event_source(
-            sources.SqsEventSource(
-                self.queue,
-                batch_size=10,
-                report_batch_item_failures=True,
-                max_concurrency=max_concurrency,  # caps table/S3 load under a mail burst without reserving concurrency
-            )
-        )
-        role = self.function.role
+        # max_concurrency caps table/S3 load under a mail burst without reserving concurrency.
+        function.consume(self.queue, max_concurrency=settings.inbound_max_concurrency)
+        role = function.role
         storage.grant_table_read_write(role)
         storage.grant_objects(
             role,
@@ -178,6 +149,7 @@ class MailIngest(Construct):
             delete=[resources.ATTACHMENT_PREFIX, resources.BODY_PREFIX],
         )
         storage.grant_put_events(role)
+        return function
 
     def _activate(self, rule_set_name: str) -> None:
         call = cr.AwsSdkCall(

@@ -17,15 +17,10 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constants import (
-    EVENT_PUBLISH_FAILED_METRIC,
-    INBOUND_FAILED_METRIC,
-    INBOUND_OUTCOME_METRICS,
-    METRICS_NAMESPACE,
-    SERVICE_INBOUND,
-)
+from inboxdesk import names
 
 FIVE_MINUTES = Duration.minutes(5)
+ONE_HOUR = Duration.hours(1)
 WIDTH = 24  # a dashboard row
 
 
@@ -49,49 +44,20 @@ class Monitoring(Construct):
 
     def alarm_on_dead_letters(self, construct_id: str, dlq: sqs.IQueue, *, what: str) -> cloudwatch.Alarm:
         """Alarm as soon as one message is in the dead-letter queue: something could not be processed."""
-        return self._add(
-            cloudwatch.Alarm(
-                self,
-                construct_id,
-                alarm_description=f'{what}: messages in the dead-letter queue need attention (replay them)',
-                metric=dlq.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
-                ),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        return self.alarm(
+            construct_id,
+            f'{what}: messages in the dead-letter queue need attention (replay them)',
+            dlq.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
+            ),
         )
 
     def alarm_on_errors(self, construct_id: str, function: lambda_.IFunction, *, what: str) -> cloudwatch.Alarm:
         """Alarm when an invocation of the function fails within five minutes."""
-        return self._add(
-            cloudwatch.Alarm(
-                self,
-                construct_id,
-                alarm_description=f'{what}: function errors',
-                metric=function.metric_errors(period=Duration.minutes(5), statistic=cloudwatch.Stats.SUM),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-        )
-
-    def alarm_on_inbound_failures(self, construct_id: str) -> cloudwatch.Alarm:
-        """Alarm when the inbound function could not ingest a mail (it is retried, then dead-lettered)."""
-        return self._add(
-            cloudwatch.Alarm(
-                self,
-                construct_id,
-                alarm_description='Inbound mail: a mail could not be ingested (inbound logs: "mail not ingested")',
-                metric=inbound_metric(INBOUND_FAILED_METRIC),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        return self.alarm(
+            construct_id,
+            f'{what}: function errors',
+            function.metric_errors(period=FIVE_MINUTES, statistic=cloudwatch.Stats.SUM),
         )
 
     def alarm_on_queue_age(
@@ -99,32 +65,64 @@ class Monitoring(Construct):
     ) -> cloudwatch.Alarm:
         """Alarm when the oldest message of a work queue has waited longer than `max_age`: its consumer is
         failing, throttled or gone."""
-        return self._add(
-            cloudwatch.Alarm(
-                self,
-                construct_id,
-                alarm_description=f'{what}: the oldest message has waited over {max_age.to_human_string()}',
-                metric=queue.metric_approximate_age_of_oldest_message(
-                    period=FIVE_MINUTES, statistic=cloudwatch.Stats.MAXIMUM
-                ),
-                threshold=max_age.to_seconds(),
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        return self.alarm(
+            construct_id,
+            f'{what}: the oldest message has waited over {max_age.to_human_string()}',
+            queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES, statistic=cloudwatch.Stats.MAXIMUM),
+            threshold=max_age.to_seconds(),
         )
+
+    def alarm_on_reputation(self, construct_id: str, metric_name: str, *, what: str, limit: float) -> cloudwatch.Alarm:
+        """Alarm when an account-wide SES reputation rate (a fraction: 0.05 is 5 %), as SES last computed it,
+        reaches the level at which SES puts the account under review."""
+        return self.alarm(
+            construct_id,
+            f'SES {what}: at {limit:.1%} SES reviews the account and may pause its sending',
+            cloudwatch.Metric(
+                namespace='AWS/SES', metric_name=metric_name, statistic=cloudwatch.Stats.MAXIMUM, period=ONE_HOUR
+            ),
+            threshold=limit,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        )
+
+    def alarm(
+        self,
+        construct_id: str,
+        description: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float = 0,
+        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ) -> cloudwatch.Alarm:
+        """An alarm on one period of `metric` (above 0 by default) that notifies the alarm topic and shows on
+        the dashboard; no data (nothing happened) is not a breach."""
+        alarm = cloudwatch.Alarm(
+            self,
+            construct_id,
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(self._action)
+        self.alarms.append(alarm)
+        return alarm
 
     def add_dashboard(
         self,
         *,
         ingest_queue: sqs.IQueue,
         ingest_age_alarm: cloudwatch.Alarm,
-        outbound_queue: sqs.IQueue,
+        work_queues: Mapping[str, sqs.IQueue],
         dead_letter_queues: Mapping[str, sqs.IQueue],
+        reputation_alarms: Sequence[cloudwatch.Alarm],
         functions: Mapping[str, lambda_.IFunction],
         http_api: apigwv2.IHttpApi,
     ) -> cloudwatch.Dashboard:
-        """One dashboard, named after the stack, top to bottom: alarms, mail in, queues, functions, API."""
+        """One dashboard, named after the stack, top to bottom: alarms, mail in, replies out, queues,
+        functions, API."""
         self.dashboard = cloudwatch.Dashboard(
             self,
             'Dashboard',
@@ -132,12 +130,14 @@ class Monitoring(Construct):
             default_interval=Duration.hours(6),
         )
         inbound_outcomes = [
-            inbound_metric(name, label=name.removeprefix('InboundMail')) for name in INBOUND_OUTCOME_METRICS
+            service_metric(names.SERVICE_INBOUND, name, label=name.removeprefix('InboundMail'))
+            for name in names.INBOUND_OUTCOME_METRICS.values()
         ]
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(
                 markdown='# Inboxdesk\nMail in (SES -> ingest queue -> inbound function), replies out (API -> '
-                'outbound queue), the agents API. A message in a dead-letter queue needs a replay.',
+                'outbound queue -> sender -> SES or SMTP; SES events -> feedback function), the agents API. '
+                'A message in a dead-letter queue needs a replay.',
                 width=WIDTH,
                 height=2,
             )
@@ -150,25 +150,30 @@ class Monitoring(Construct):
             _graph(
                 'Inbound failures and unpublished events',
                 [
-                    inbound_metric(INBOUND_FAILED_METRIC, label='Failed (retried, then DLQ)'),
-                    inbound_metric(EVENT_PUBLISH_FAILED_METRIC, label='Events not published'),
+                    service_metric(
+                        names.SERVICE_INBOUND, names.INBOUND_FAILED_METRIC, label='Failed (retried, then DLQ)'
+                    ),
+                    service_metric(
+                        names.SERVICE_INBOUND, names.EVENT_PUBLISH_FAILED_METRIC, label='Events not published'
+                    ),
                 ],
                 width=12,
             ),
         )
         self.dashboard.add_widgets(
             _graph(
-                'Ingest queue depth',
-                [
-                    ingest_queue.metric_approximate_number_of_messages_visible(
-                        period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM, label='Waiting'
-                    ),
-                    ingest_queue.metric_approximate_number_of_messages_not_visible(
-                        period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM, label='In flight'
-                    ),
-                ],
-                width=8,
+                'Replies that could not be sent (retried, then DLQ)',
+                [service_metric(names.SERVICE_OUTBOUND, names.REPLY_SEND_FAILED_METRIC, label='Send failed')],
+                width=12,
             ),
+            _graph(
+                'SES reputation (SES reviews the account at the lines)',
+                [alarm.metric for alarm in reputation_alarms],
+                width=12,
+                annotations=[alarm.to_annotation() for alarm in reputation_alarms],
+            ),
+        )
+        self.dashboard.add_widgets(
             _graph(
                 'Ingest queue: oldest message age (s)',
                 [ingest_age_alarm.metric],
@@ -176,12 +181,28 @@ class Monitoring(Construct):
                 annotations=[ingest_age_alarm.to_annotation()],
             ),
             _graph(
-                'Dead-letter queues and outbound queue',
+                'Work queues (waiting, in flight)',
+                [
+                    metric
+                    for label, queue in {'Ingest': ingest_queue, **work_queues}.items()
+                    for metric in (
+                        queue.metric_approximate_number_of_messages_visible(
+                            period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM, label=f'{label} waiting'
+                        ),
+                        queue.metric_approximate_number_of_messages_not_visible(
+                            period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM, label=f'{label} in flight'
+                        ),
+                    )
+                ],
+                width=8,
+            ),
+            _graph(
+                'Dead-letter queues',
                 [
                     queue.metric_approximate_number_of_messages_visible(
                         period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM, label=label
                     )
-                    for label, queue in {**dead_letter_queues, 'Outbound queue (waiting)': outbound_queue}.items()
+                    for label, queue in dead_letter_queues.items()
                 ],
                 width=8,
             ),
@@ -231,18 +252,13 @@ class Monitoring(Construct):
         )
         return self.dashboard
 
-    def _add(self, alarm: cloudwatch.Alarm) -> cloudwatch.Alarm:
-        alarm.add_alarm_action(self._action)
-        self.alarms.append(alarm)
-        return alarm
 
-
-def inbound_metric(name: str, *, label: str | None = None) -> cloudwatch.Metric:
-    """A count the inbound handler emits (Powertools EMF: namespace Inboxdesk, dimension `service`), per 5 min."""
+def service_metric(service: str, name: str, *, label: str | None = None) -> cloudwatch.Metric:
+    """A count a function emits (Powertools EMF: namespace Inboxdesk, dimension `service`), per 5 minutes."""
     return cloudwatch.Metric(
-        namespace=METRICS_NAMESPACE,
+        namespace=names.METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={'service': SERVICE_INBOUND},
+        dimensions_map={'service': service},
         statistic=cloudwatch.Stats.SUM,
         period=FIVE_MINUTES,
         label=label,

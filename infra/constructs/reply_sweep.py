@@ -1,4 +1,4 @@
-"""The reply sweep: every minute, EventBridge Scheduler invokes `api.handler.requeue_handler`, which puts
+"""The reply sweep: every minute, EventBridge Scheduler invokes `outbound.sweep.lambda_handler`, which puts
 back on the outbound queue the replies whose job the API could not queue (`POST /tickets/{id}/replies`
 keeps them `queued` in an outbox). `inboxdesk dev` fires the same handler on the same interval.
 
@@ -11,12 +11,12 @@ from __future__ import annotations
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from inboxdesk import resources
-from infra.constants import REQUEUE_EVERY_MINUTES, SERVICE_REQUEUE
+from inboxdesk import names, resources
+from infra.constants import REQUEUE_EVERY_MINUTES, Settings
 from infra.constructs.outbound import Outbound
+from infra.constructs.queues import dead_letter_queue
 from infra.constructs.runtime import InboxdeskFunction, Layers
 from infra.constructs.storage import Storage
 from infra.nag import acknowledge
@@ -35,45 +35,44 @@ class ReplySweep(Construct):
         storage: Storage,
         outbound: Outbound,
         layers: Layers,
-        log_retention_days: int,
+        settings: Settings,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.function = InboxdeskFunction(
-            self,
-            'Requeue',
-            handler='api.handler.requeue_handler',
-            service=SERVICE_REQUEUE,
-            layers=layers,
-            environment={
-                resources.ENV_TABLE: storage.table.table_name,
-                resources.ENV_MAIL_BUCKET: storage.bucket.bucket_name,  # large reply bodies are read from bodies/
-                resources.ENV_OUTBOUND_QUEUE_URL: outbound.queue.queue_url,
-            },
-            log_retention_days=log_retention_days,
-            memory_size=512,
-            timeout=SWEEP_TIMEOUT,
-            description='Requeues replies whose outbound job could not be queued (every minute)',
-        )
-        role = self.function.role
-        # Outbox Query and DeleteItem, the ticket's messages (Query) to check each reply is still queued.
-        storage.grant_table_read_write(role)
-        storage.grant_objects(role, read=[resources.BODY_PREFIX], write=[])
-        outbound.grant_send(role)
-
-        self.dlq = sqs.Queue(
-            self,
-            'Dlq',
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=storage.key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.function = self._build_function(storage, outbound, layers, settings)
+        self.dlq = dead_letter_queue(self, 'Dlq', key=storage.key)
         acknowledge(
             self.dlq,
             'AwsSolutions-SQS3',
             "This is the dead-letter queue of the sweep's EventBridge schedule (a schedule, not a redrive policy).",
         )
+        self.schedule = self._build_schedule(storage)
 
+    def _build_function(
+        self, storage: Storage, outbound: Outbound, layers: Layers, settings: Settings
+    ) -> InboxdeskFunction:
+        function = InboxdeskFunction(
+            self,
+            'Requeue',
+            handler=names.HANDLER_REPLY_SWEEP,
+            service=names.SERVICE_REPLY_SWEEP,
+            layers=layers,
+            environment={
+                **storage.environment,  # large reply bodies are read from bodies/
+                resources.ENV_OUTBOUND_QUEUE_URL: outbound.queue.queue_url,
+            },
+            log_retention_days=settings.log_retention_days,
+            memory_size=512,
+            timeout=SWEEP_TIMEOUT,
+            description='Requeues replies whose outbound job could not be queued (every minute)',
+        )
+        role = function.role
+        # Outbox Query and DeleteItem, the ticket's messages (Query) to check each reply is still queued.
+        storage.grant_table_read_write(role)
+        storage.grant_objects(role, read=[resources.BODY_PREFIX], write=[])
+        outbound.grant_send(role)
+        return function
+
+    def _build_schedule(self, storage: Storage) -> scheduler.CfnSchedule:
         # Scheduler invokes the function and writes undeliverable events to the DLQ with this role.
         self.scheduler_role = iam.Role(
             self,
@@ -91,7 +90,7 @@ class ReplySweep(Construct):
         )
         storage.grant_key_use(self.scheduler_role)  # the DLQ is encrypted with the stack's key
 
-        self.schedule = scheduler.CfnSchedule(
+        schedule = scheduler.CfnSchedule(
             self,
             'Schedule',
             description='Inboxdesk: requeue replies whose outbound job could not be queued',
@@ -111,4 +110,5 @@ class ReplySweep(Construct):
         # The role's policy must exist before Scheduler validates the target.
         policy = self.scheduler_role.node.try_find_child('DefaultPolicy')
         if policy is not None:
-            self.schedule.node.add_dependency(policy)
+            schedule.node.add_dependency(policy)
+        return schedule

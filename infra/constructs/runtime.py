@@ -15,9 +15,12 @@ import jsii
 from aws_cdk import BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from inboxdesk import names
 from infra import build_layer
 from infra.constants import (
     ASSET_EXCLUDES,
@@ -25,7 +28,6 @@ from infra.constants import (
     DOMAIN_LAYER_DIR,
     FUNCTIONS_DIR,
     LAMBDA_PYTHON_VERSION,
-    METRICS_NAMESPACE,
     PREBUILT_DEPS_DIR,
 )
 from infra.nag import acknowledge
@@ -138,7 +140,7 @@ class InboxdeskFunction(Construct):
             role=self.role,
             environment={
                 'POWERTOOLS_SERVICE_NAME': service,
-                'POWERTOOLS_METRICS_NAMESPACE': METRICS_NAMESPACE,
+                'POWERTOOLS_METRICS_NAMESPACE': names.METRICS_NAMESPACE,
                 'POWERTOOLS_LOG_LEVEL': 'INFO',
                 **environment,
             },
@@ -159,6 +161,18 @@ class InboxdeskFunction(Construct):
             self.function,
             'AwsSolutions-L1',
             f'Pinned to Python {LAMBDA_PYTHON_VERSION} on purpose: the dependencies layer is built for cp312 wheels.',
+        )
+
+    def consume(self, queue: sqs.IQueue, *, batch_size: int = 10, max_concurrency: int | None = None) -> None:
+        """Invoke the function with batches of `queue`; it reports the records that failed (partial batch
+        response), so only those are retried and, after the queue's maximum receives, dead-lettered."""
+        self.function.add_event_source(
+            sources.SqsEventSource(
+                queue,
+                batch_size=batch_size,
+                report_batch_item_failures=True,
+                max_concurrency=max_concurrency,
+            )
         )
 
 

@@ -28,12 +28,21 @@ class Storage(Construct):
         self.key = kms.Key(
             self,
             'Key',
-            description='Inboxdesk: table, mail bucket, topics and queues',
+            description='Inboxdesk: table, mail bucket, secrets, topics and queues',
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self.table = self._build_table()
+        self.access_logs, self.bucket = self._build_buckets(raw_mail_retention_days, cors_allow_origins)
+        self.event_bus = events.EventBus(self, 'EventBus', description='Inboxdesk ticket and message events')
 
-        self.table = dynamodb.Table(
+    @property
+    def environment(self) -> dict[str, str]:
+        """The variables that name the table and the mail bucket, which every function uses."""
+        return {resources.ENV_TABLE: self.table.table_name, resources.ENV_MAIL_BUCKET: self.bucket.bucket_name}
+
+    def _build_table(self) -> dynamodb.Table:
+        table = dynamodb.Table(
             self,
             'Table',
             partition_key=dynamodb.Attribute(name=resources.TABLE_HASH_KEY, type=dynamodb.AttributeType.STRING),
@@ -45,17 +54,23 @@ class Storage(Construct):
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key,
             removal_policy=RemovalPolicy.RETAIN,
+            time_to_live_attribute=resources.TABLE_TTL_ATTRIBUTE,
         )
         for index in resources.TABLE_INDEXES:
-            self.table.add_global_secondary_index(
+            table.add_global_secondary_index(
                 index_name=index,
                 partition_key=dynamodb.Attribute(name=f'{index}pk', type=dynamodb.AttributeType.STRING),
                 sort_key=dynamodb.Attribute(name=f'{index}sk', type=dynamodb.AttributeType.STRING),
                 projection_type=dynamodb.ProjectionType.ALL,
             )
+        return table
 
+    def _build_buckets(
+        self, raw_mail_retention_days: int, cors_allow_origins: list[str]
+    ) -> tuple[s3.Bucket, s3.Bucket]:
+        """The mail bucket, and the bucket its access logs go to."""
         # S3 server access logs can only be delivered to an SSE-S3 bucket, not SSE-KMS.
-        self.access_logs = s3.Bucket(
+        access_logs = s3.Bucket(
             self,
             'AccessLogs',
             encryption=s3.BucketEncryption.S3_MANAGED,
@@ -76,7 +91,7 @@ class Storage(Construct):
             if raw_mail_retention_days > _IA_TRANSITION_DAYS
             else []
         )
-        self.bucket = s3.Bucket(
+        bucket = s3.Bucket(
             self,
             'MailBucket',
             encryption=s3.BucketEncryption.KMS,
@@ -86,7 +101,7 @@ class Storage(Construct):
             enforce_ssl=True,
             versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_logs,
+            server_access_logs_bucket=access_logs,
             server_access_logs_prefix='mail-bucket/',
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -112,8 +127,7 @@ class Storage(Construct):
             else None,
             removal_policy=RemovalPolicy.RETAIN,
         )
-
-        self.event_bus = events.EventBus(self, 'EventBus', description='Inboxdesk ticket and message events')
+        return access_logs, bucket
 
     def grant_table_read_write(self, role: iam.Role) -> None:
         """Item reads and writes (also in transactions) on the table and its indexes; no scans, no table admin."""

@@ -5,19 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from inboxdesk import names
 from tests.infra.conftest import Synthesized
 from tests.infra.helpers import as_list, of_type, one, props, statements_of_role
 
 INBOUND_SERVICE = 'inboxdesk-inbound'
-
-
-def _requeue_function_id(t: dict[str, Any]) -> str:
-    [found] = [
-        k
-        for k, v in of_type(t, 'AWS::Lambda::Function').items()
-        if props(v)['Handler'] == 'api.handler.requeue_handler'
-    ]
-    return found
 
 
 def _function_id(t: dict[str, Any], handler: str) -> str:
@@ -55,7 +47,7 @@ def _metrics(body: dict[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
 def test_the_reply_sweep_runs_every_minute_with_retries_and_a_dead_letter_queue(synthesized: Synthesized) -> None:
     # Given the synthesized stack
     t = synthesized.template
-    function_id = _requeue_function_id(t)
+    function_id = _function_id(t, names.HANDLER_REPLY_SWEEP)
     dlq_id, dlq = one(t, 'AWS::SQS::Queue', 'ReplySweepDlq')
     # When reading its EventBridge Scheduler schedules
     [schedule] = of_type(t, 'AWS::Scheduler::Schedule').values()
@@ -94,7 +86,10 @@ def test_the_schedule_role_may_only_invoke_the_sweep_and_dead_letter(synthesized
         for resource in as_list(statement['Resource'])
     }
     assert allowed == {
-        ('lambda:InvokeFunction', json.dumps({'Fn::GetAtt': [_requeue_function_id(t), 'Arn']}, sort_keys=True)),
+        (
+            'lambda:InvokeFunction',
+            json.dumps({'Fn::GetAtt': [_function_id(t, names.HANDLER_REPLY_SWEEP), 'Arn']}, sort_keys=True),
+        ),
         ('sqs:SendMessage', json.dumps({'Fn::GetAtt': [dlq_id, 'Arn']}, sort_keys=True)),
         ('kms:Decrypt', json.dumps({'Fn::GetAtt': [key_id, 'Arn']}, sort_keys=True)),
         ('kms:GenerateDataKey', json.dumps({'Fn::GetAtt': [key_id, 'Arn']}, sort_keys=True)),
@@ -104,7 +99,7 @@ def test_the_schedule_role_may_only_invoke_the_sweep_and_dead_letter(synthesized
 def test_the_sweep_function_has_time_for_a_batch_and_no_queue_trigger(synthesized: Synthesized) -> None:
     # Given the sweep function
     t = synthesized.template
-    function_id = _requeue_function_id(t)
+    function_id = _function_id(t, names.HANDLER_REPLY_SWEEP)
     function = props(t['Resources'][function_id])
     # Then it may run up to a minute (one sweep per schedule tick) and only the schedule starts it
     assert function['Timeout'] == 60
@@ -153,7 +148,10 @@ def test_the_dashboard_shows_mail_queues_dead_letters_functions_and_the_api(synt
         for name, prefix in (
             ('ingest', 'MailIngestIngestQueue'),
             ('ingest_dlq', 'MailIngestIngestDlq'),
+            ('outbound', 'OutboundQueue'),
             ('outbound_dlq', 'OutboundDlq'),
+            ('feedback', 'OutboundFeedbackQueue'),
+            ('feedback_dlq', 'OutboundFeedbackDlq'),
             ('sweep_dlq', 'ReplySweepDlq'),
         )
     }
@@ -164,15 +162,25 @@ def test_the_dashboard_shows_mail_queues_dead_letters_functions_and_the_api(synt
         name for namespace, name, dims in metrics if namespace == 'Inboxdesk' and dims == {'service': INBOUND_SERVICE}
     }
     assert inboxdesk >= {*METRICS.values(), 'InboundMailFailed'}
-    # And the ingest queue's depth and oldest message age, and the depth of every dead-letter queue
+    # And the ingest queue's oldest message age, the depth of every work queue and every dead-letter queue
     sqs = {(name, dims['QueueName']) for namespace, name, dims in metrics if namespace == 'AWS/SQS'}
-    assert ('ApproximateNumberOfMessagesVisible', f'{{{queue["ingest"]}.QueueName}}') in sqs
     assert ('ApproximateAgeOfOldestMessage', f'{{{queue["ingest"]}.QueueName}}') in sqs
-    for dlq in ('ingest_dlq', 'outbound_dlq', 'sweep_dlq'):
-        assert ('ApproximateNumberOfMessagesVisible', f'{{{queue[dlq]}.QueueName}}') in sqs
+    for name in queue:
+        assert ('ApproximateNumberOfMessagesVisible', f'{{{queue[name]}.QueueName}}') in sqs
+    # And the replies that could not be sent, and SES's bounce and complaint rates
+    assert ('Inboxdesk', 'ReplySendFailed', {'service': 'inboxdesk-outbound'}) in metrics
+    ses = {name for namespace, name, dims in metrics if namespace == 'AWS/SES' and not dims}
+    assert ses >= {'Reputation.BounceRate', 'Reputation.ComplaintRate'}
     # And errors, duration and throttles of each function
     lambdas = {(name, dims['FunctionName']) for namespace, name, dims in metrics if namespace == 'AWS/Lambda'}
-    for handler in ('inbound.handler.lambda_handler', 'api.handler.lambda_handler', 'api.handler.requeue_handler'):
+    handlers = (
+        names.HANDLER_INBOUND,
+        names.HANDLER_API,
+        names.HANDLER_REPLY_SWEEP,
+        names.HANDLER_OUTBOUND,
+        names.HANDLER_FEEDBACK,
+    )
+    for handler in handlers:
         function = f'{{Ref:{_function_id(t, handler)}}}'
         assert {('Errors', function), ('Duration', function), ('Throttles', function)} <= lambdas
     # And the API's 4xx, 5xx and latency

@@ -6,16 +6,24 @@ from typing import Any
 
 import pytest
 
-from inboxdesk import config, resources
+from inboxdesk import config, names, resources
 from tests.infra.conftest import MAIL_DOMAINS, Synthesized
 from tests.infra.helpers import arn_suffix, as_list, of_type, one, props, resources_for, statements_of_role
 
 HANDLERS = {
-    'inbound': 'inbound.handler.lambda_handler',
-    'api': 'api.handler.lambda_handler',
-    'requeue': 'api.handler.requeue_handler',
+    'inbound': names.HANDLER_INBOUND,
+    'api': names.HANDLER_API,
+    'sweep': names.HANDLER_REPLY_SWEEP,
+    'sender': names.HANDLER_OUTBOUND,
+    'feedback': names.HANDLER_FEEDBACK,
 }
-SERVICES = {'inbound': 'inboxdesk-inbound', 'api': 'inboxdesk-api', 'requeue': 'inboxdesk-requeue'}
+SERVICES = {
+    'inbound': 'inboxdesk-inbound',
+    'api': 'inboxdesk-api',
+    'sweep': 'inboxdesk-reply-sweep',
+    'sender': 'inboxdesk-outbound',
+    'feedback': 'inboxdesk-feedback',
+}
 
 
 def _ids(t: dict[str, Any]) -> dict[str, str]:
@@ -32,6 +40,12 @@ def _ids(t: dict[str, Any]) -> dict[str, str]:
         'outbound_queue': one(t, 'AWS::SQS::Queue', 'OutboundQueue')[0],
         'outbound_dlq': one(t, 'AWS::SQS::Queue', 'OutboundDlq')[0],
         'sweep_dlq': one(t, 'AWS::SQS::Queue', 'ReplySweepDlq')[0],
+        'feedback_queue': one(t, 'AWS::SQS::Queue', 'OutboundFeedbackQueue')[0],
+        'feedback_dlq': one(t, 'AWS::SQS::Queue', 'OutboundFeedbackDlq')[0],
+        'ses_events': one(t, 'AWS::SNS::Topic', 'OutboundSesEvents')[0],
+        'configuration_set': one(t, 'AWS::SES::ConfigurationSet', 'OutboundConfigurationSet')[0],
+        'reply_token_secret': one(t, 'AWS::SecretsManager::Secret', 'SecretsReplyTokenKey')[0],
+        'cursor_secret': one(t, 'AWS::SecretsManager::Secret', 'SecretsCursorKey')[0],
         'alarm_topic': one(t, 'AWS::SNS::Topic', 'MonitoringAlarms')[0],
     }
 
@@ -172,15 +186,22 @@ def test_ses_may_write_raw_mail_only_from_our_rules(synthesized: Synthesized) ->
     assert sorted(source_arns) == sorted(
         f'arn::ses:::receipt-rule-set/{rule_set}:receipt-rule/inboxdesk-{d}' for d in MAIL_DOMAINS
     )
-    # And the key policy lets SES (same conditions) and CloudWatch alarms use the key, nobody else by service
+    # And the key policy lets SES (for our rules, with the same conditions, and for our configuration set),
+    # SNS and CloudWatch alarms use the key, nobody else by service
     [key] = of_type(t, 'AWS::KMS::Key').values()
-    services = {
-        s['Principal']['Service']: s
+    by_service = [
+        (s['Principal']['Service'], s)
         for s in props(key)['KeyPolicy']['Statement']
         if 'Service' in s.get('Principal', {})
+    ]
+    assert {service for service, _ in by_service} == {
+        'ses.amazonaws.com',
+        'sns.amazonaws.com',
+        'cloudwatch.amazonaws.com',
     }
-    assert set(services) == {'ses.amazonaws.com', 'sns.amazonaws.com', 'cloudwatch.amazonaws.com'}
-    assert services['ses.amazonaws.com']['Condition'] == ses['Condition']
+    ses_conditions = [s['Condition'] for service, s in by_service if service == 'ses.amazonaws.com']
+    assert len(ses_conditions) == 2
+    assert ses['Condition'] in ses_conditions
 
 
 def test_notices_reach_the_ingest_queue_which_has_a_dlq_after_five_receives(synthesized: Synthesized) -> None:
@@ -188,13 +209,18 @@ def test_notices_reach_the_ingest_queue_which_has_a_dlq_after_five_receives(synt
     t = synthesized.template
     ids = _ids(t)
     # Then the SES notice topic delivers to the ingest queue (SNS envelope kept, as `make dev` posts it)
-    [subscription] = of_type(t, 'AWS::SNS::Subscription').values()
+    [subscription] = [
+        s for s in of_type(t, 'AWS::SNS::Subscription').values() if props(s)['TopicArn'] == {'Ref': ids['topic']}
+    ]
     assert props(subscription)['Protocol'] == 'sqs'
-    assert props(subscription)['TopicArn'] == {'Ref': ids['topic']}
     assert props(subscription)['Endpoint'] == {'Fn::GetAtt': [ids['ingest_queue'], 'Arn']}
     assert not props(subscription).get('RawMessageDelivery')
-    # And both work queues dead-letter after 5 receives, and every queue refuses requests without TLS
-    for queue, dlq in (('ingest_queue', 'ingest_dlq'), ('outbound_queue', 'outbound_dlq')):
+    # And every work queue dead-letters after 5 receives, and every queue refuses requests without TLS
+    for queue, dlq in (
+        ('ingest_queue', 'ingest_dlq'),
+        ('outbound_queue', 'outbound_dlq'),
+        ('feedback_queue', 'feedback_dlq'),
+    ):
         assert props(t['Resources'][ids[queue]])['RedrivePolicy'] == {
             'deadLetterTargetArn': {'Fn::GetAtt': [ids[dlq], 'Arn']},
             'maxReceiveCount': 5,
@@ -215,8 +241,12 @@ def test_inbound_function_reads_the_ingest_queue_reporting_batch_item_failures(s
     t = synthesized.template
     ids = _ids(t)
     inbound_id, _ = _function(t, 'inbound')
-    # Then exactly one event source mapping exists: ingest queue -> inbound function, batches of 10, partial failures
-    [mapping] = of_type(t, 'AWS::Lambda::EventSourceMapping').values()
+    # Then exactly one event source mapping starts it: ingest queue -> inbound function, batches of 10, partial failures
+    [mapping] = [
+        m
+        for m in of_type(t, 'AWS::Lambda::EventSourceMapping').values()
+        if props(m)['FunctionName'] == {'Ref': inbound_id}
+    ]
     p = props(mapping)
     assert p['EventSourceArn'] == {'Fn::GetAtt': [ids['ingest_queue'], 'Arn']}
     assert p['FunctionName'] == {'Ref': inbound_id}
@@ -258,6 +288,12 @@ _READ_VARIABLES = (
     resources.ENV_EVENT_BUS,
     resources.ENV_OWN_DOMAINS,
     resources.ENV_OUTBOUND_QUEUE_URL,
+    resources.ENV_SES_CONFIGURATION_SET,
+    resources.ENV_REPLY_TOKEN_SECRET,
+    resources.ENV_CURSOR_SECRET,
+    resources.ENV_CHANNEL_SECRET_PREFIX,
+    resources.ENV_SECRETS_KMS_KEY,
+    resources.ENV_SMTP_HOST_ALLOW_LIST,
     config.ENV_INLINE_BODY_LIMIT,
     config.ENV_QUEUE_CACHE_SECONDS,
 )
@@ -269,32 +305,43 @@ def _variables(t: dict[str, Any], name: str) -> dict[str, Any]:
 
 def test_each_function_gets_exactly_the_variables_its_code_reads(synthesized: Synthesized) -> None:
     # Given the synthesized stack and the variables each function's code paths read (inboxdesk.config,
-    # inboxdesk.dal, inboxdesk.events): inbound publishes events, the API and the sweep queue reply jobs
+    # inboxdesk.dal, inboxdesk.events): inbound publishes events, the API and the sweep queue reply jobs,
+    # the sender sends through the configuration set with reply tokens and channel passwords
     t = synthesized.template
     ids = _ids(t)
-    table, bucket = {'Ref': ids['table']}, {'Ref': ids['bucket']}
+    stores = {resources.ENV_TABLE: {'Ref': ids['table']}, resources.ENV_MAIL_BUCKET: {'Ref': ids['bucket']}}
     tuning = {config.ENV_INLINE_BODY_LIMIT: '4096', config.ENV_QUEUE_CACHE_SECONDS: '60'}
     domains = ','.join(MAIL_DOMAINS)
+    channels = {
+        resources.ENV_REPLY_TOKEN_SECRET: {'Ref': ids['reply_token_secret']},
+        resources.ENV_CHANNEL_SECRET_PREFIX: 'Inboxdesk/channels/',
+        resources.ENV_SMTP_HOST_ALLOW_LIST: '',  # cdk.json's default: no SMTP host may resolve privately
+    }
     expected = {
         'inbound': {
-            resources.ENV_TABLE: table,
-            resources.ENV_MAIL_BUCKET: bucket,
+            **stores,
+            **tuning,
             resources.ENV_EVENT_BUS: {'Ref': ids['bus']},
             resources.ENV_OWN_DOMAINS: domains,
-            **tuning,
         },
         'api': {
-            resources.ENV_TABLE: table,
-            resources.ENV_MAIL_BUCKET: bucket,
+            **stores,
+            **tuning,
+            **channels,
             resources.ENV_OUTBOUND_QUEUE_URL: {'Ref': ids['outbound_queue']},
             resources.ENV_OWN_DOMAINS: domains,
+            resources.ENV_CURSOR_SECRET: {'Ref': ids['cursor_secret']},
+            resources.ENV_SECRETS_KMS_KEY: {'Fn::GetAtt': [ids['key'], 'Arn']},
+        },
+        'sweep': {**stores, resources.ENV_OUTBOUND_QUEUE_URL: {'Ref': ids['outbound_queue']}},
+        'sender': {
+            **stores,
             **tuning,
+            **channels,
+            resources.ENV_OWN_DOMAINS: domains,
+            resources.ENV_SES_CONFIGURATION_SET: {'Ref': ids['configuration_set']},
         },
-        'requeue': {
-            resources.ENV_TABLE: table,
-            resources.ENV_MAIL_BUCKET: bucket,
-            resources.ENV_OUTBOUND_QUEUE_URL: {'Ref': ids['outbound_queue']},
-        },
+        'feedback': stores,
     }
     for name, variables in expected.items():
         # When reading the function's environment
@@ -314,7 +361,8 @@ def test_every_function_passes_the_cold_start_settings_check_with_its_environmen
         for key in _READ_VARIABLES:
             monkeypatch.delenv(key, raising=False)
         for key, value in _variables(t, name).items():
-            monkeypatch.setenv(key, value if isinstance(value, str) else f'resolved-{value["Ref"]}')
+            reference = value if isinstance(value, str) else value.get('Ref') or value['Fn::GetAtt'][0]
+            monkeypatch.setenv(key, value if isinstance(value, str) else f'resolved-{reference}')
         config.inbound_settings.cache_clear()
         try:
             # When the function reads its settings (the handlers do it first on a cold start)
@@ -406,11 +454,11 @@ def test_uploads_prefix_is_where_the_api_puts_agents_uploads() -> None:
     assert UPLOAD_PREFIX.startswith(resources.ATTACHMENT_PREFIX)
 
 
-def test_requeue_role_reads_messages_and_sends_reply_jobs_only(synthesized: Synthesized) -> None:
+def test_sweep_role_reads_messages_and_sends_reply_jobs_only(synthesized: Synthesized) -> None:
     # Given the reply sweep's role
     t = synthesized.template
     ids = _ids(t)
-    statements = statements_of_role(t, _role_id(_function(t, 'requeue')[1]))
+    statements = statements_of_role(t, _role_id(_function(t, 'sweep')[1]))
     # Then it reads large bodies (a reply's message is read back to check it is still queued) and writes nothing
     s3_actions = {a for s in statements for a in as_list(s['Action']) if a.startswith('s3:')}
     assert s3_actions == {'s3:GetObject'}
@@ -442,7 +490,7 @@ def test_alarms_watch_dead_letter_queues_and_function_errors(synthesized: Synthe
         for a in alarms
         if a['MetricName'] == 'ApproximateNumberOfMessagesVisible'
     }
-    assert set(dlq_alarms) == {ids['ingest_dlq'], ids['outbound_dlq'], ids['sweep_dlq']}
+    assert set(dlq_alarms) == {ids['ingest_dlq'], ids['outbound_dlq'], ids['feedback_dlq'], ids['sweep_dlq']}
     for alarm in dlq_alarms.values():
         assert alarm['Namespace'] == 'AWS/SQS'
         assert alarm['Threshold'] == 0

@@ -27,6 +27,7 @@ INBOUND_OUTCOME_METRICS: Final = {
 INBOUND_FAILED_METRIC: Final = 'InboundMailFailed'
 EVENT_PUBLISH_FAILED_METRIC: Final = 'EventPublishFailed'  # the bus refused ticket/message events
 DEFAULT_QUEUE_CREATED_METRIC: Final = 'DefaultQueueCreated'
+REPLY_SEND_FAILED_METRIC: Final = 'ReplySendFailed'  # the reply sender: a reply could not be sent (retried, or failed)
 
 # Cognito groups: an admin may do everything an agent may.
 ADMINS_GROUP: Final = 'admins'

@@ -36,7 +36,7 @@ QUEUE_FUNCTIONS = (
 )
 # Scheduled functions, as the CDK app's schedules: (module, handler attribute, function name, every seconds).
 # Faster than on AWS, so their effect shows while you watch.
-SCHEDULED_FUNCTIONS = (('api.handler', 'requeue_handler', 'inboxdesk-requeue-local', 60.0),)
+SCHEDULED_FUNCTIONS = (('outbound.sweep', 'lambda_handler', 'inboxdesk-requeue-local', 60.0),)
 
 
 class Startable(Protocol):
