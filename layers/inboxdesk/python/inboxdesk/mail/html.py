@@ -46,7 +46,7 @@ def _only_data_images(element: str, attribute: str, value: str) -> str | None:
     return value if element == 'img' and attribute == 'src' and _DATA_IMAGE.match(value) else None
 
 
-def sanitize(html: str) -> str:
+def sanitise(html: str) -> str:
     """Safe HTML for display: no scripts or style sheets, no event handlers, no javascript: URLs,
     no forms or inputs; http(s), mailto and cid: URLs kept (inline images are served later), and
     data: URLs only for raster images in `<img src>`; `style` attributes keep layout and colour

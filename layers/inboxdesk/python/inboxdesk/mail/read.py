@@ -224,7 +224,7 @@ def _read(raw: bytes) -> ParsedEmail:
                 content=payload,
             )
         )
-    clean_html = html_mod.sanitize(html).strip() if html else ''
+    clean_html = html_mod.sanitise(html).strip() if html else ''
     text = _tidy_text(text)
 
     for part in msg.walk():
