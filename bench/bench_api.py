@@ -211,10 +211,10 @@ def bench_list_latency() -> None:
         env = local_environment('http://unused')
         os.environ.update({k: v for k, v in env.items() if k != 'AWS_ENDPOINT_URL'})
         create_resources()
-        from inboxdesk.dal import queues as queue_store
+        from inboxdesk.logic import queues as queue_rules
 
         queue_ids = [
-            queue_store.create_queue(name=f'Queue {i}', inbound_addresses=[f'q{i}@example.com']).id for i in range(4)
+            queue_rules.create_queue(name=f'Queue {i}', inbound_addresses=[f'q{i}@example.com']).id for i in range(4)
         ]
         _load(0, SMALL, queue_ids)
         gc.collect()

@@ -22,8 +22,8 @@ from email.policy import compat32
 from email.utils import format_datetime, getaddresses
 from typing import TYPE_CHECKING, Any
 
-from inboxdesk import resources as r
 from inboxdesk import ids
+from inboxdesk import resources as r
 
 if TYPE_CHECKING:
     from aiosmtpd.controller import Controller

@@ -120,13 +120,15 @@ def ensure_default_queue(*, name: str, inbound_addresses: Iterable[str] = ()) ->
     if found is not None:
         return found, False
     owned = [a for a in clean_addresses(inbound_addresses) if is_address(a)]
+    queue = new_queue(name=name, inbound_addresses=owned, is_default=True, there_is_a_default=False)
     try:
-        return create_queue(name=name, inbound_addresses=owned, is_default=True), True
+        queue_store.insert_queue(queue, None)  # only while there is no default pointer
     except ConflictError as exc:
-        winner = queue_store.get_default_queue(consistent=True)
+        winner = queue_store.default_queue_id(consistent=True)
         if winner is None:
             raise ConflictError(f'no default queue, and it could not be created: {exc}') from exc
-        return winner, False
+        return queue_store.get_queue(winner), False
+    return queue, True
 
 
 def update_queue(queue_id: str, changes: dict[str, Any]) -> Queue:
