@@ -94,12 +94,13 @@ def test_a_cursor_only_works_for_its_own_list(two_queues):
     _page, cursor = tickets.list_tickets(queue=support.id, limit=1)
     assert cursor
     # When the cursor is used with another filter, or is garbage, Then it is refused
-    with pytest.raises(ValueError, match='another list'):
+    with pytest.raises(InvalidRequestError, match='another list'):
         tickets.list_tickets(queue=sales.id, cursor=cursor)
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidRequestError):
         tickets.list_tickets(cursor='not-a-cursor!')
-    with pytest.raises(ValueError, match='one of queue, assignee or customer'):
-        tickets.list_tickets(queue=support.id, customer='a@b.test')
+    filters = {'status': None, 'assignee': None, 'cursor': None, 'limit': 10}
+    with pytest.raises(InvalidRequestError, match='one of queue, assignee or customer'):
+        ticket_rules.list_tickets(queue=support.id, customer='a@b.test', **filters)
 
 
 def test_filters_by_status_assignee_and_customer_follow_every_change(two_queues):
