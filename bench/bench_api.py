@@ -154,6 +154,10 @@ def _import_seconds(statement: str, *, pyc_prefix: str | None) -> float:
         'PYTHONPATH': os.pathsep.join(str(REPO / p) for p in ('layers/inboxdesk/python', 'functions', '.')),
         'POWERTOOLS_SERVICE_NAME': 'inboxdesk-api',
         'AWS_DEFAULT_REGION': 'eu-west-1',
+        # The API checks its settings when it is imported, as on Lambda.
+        'TABLE_NAME': 'inboxdesk-local',
+        'MAIL_BUCKET': 'inboxdesk-mail-local',
+        'OUTBOUND_QUEUE_URL': 'https://sqs.eu-west-1.amazonaws.com/123456789012/inboxdesk-outbound-local',
     }
     if pyc_prefix:
         env.pop('PYTHONDONTWRITEBYTECODE', None)
