@@ -1,1 +1,1 @@
-"""Outbound functions: the reply sender (SQS reply jobs) and SES feedback come with the outbound issue."""
+"""Outbound functions: the reply sender (SQS reply jobs) and SES delivery feedback."""

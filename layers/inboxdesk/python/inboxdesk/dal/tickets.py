@@ -472,6 +472,12 @@ def lookup_thread(
     return ThreadLookup(pointers=pointers, numbered_ticket_id=numbered, duplicate_of=duplicate, tickets=found)
 
 
+def mail_guards(queue_id: str, rfc_id: str, *, ses_message_id: str | None, bucket: str, key: str) -> list[str]:
+    """The guards of one stored mail (pass them to `create_ticket` / `append_message`): its Message-ID in its
+    queue, and SES's id of it (or its raw object, for mail that did not come through SES)."""
+    return [keys.dedupe_pk(queue_id, rfc_id), keys.source_pk(ses_message_id, bucket, key)]
+
+
 def _guard(pk: str, message: Message) -> GuardItem:
     return GuardItem(pk, keys.SINGLE_SK, ticket_id=message.ticket_id, message_sk=keys.message_sk(message.id))
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 
 from inboxdesk import ids
 from inboxdesk.config import InboundSettings, inbound_settings
-from inboxdesk.dal import counters, keys, mail_store, queues, tickets
+from inboxdesk.dal import counters, mail_store, queues, tickets
 from inboxdesk.dal.queues import RoutingTable
 from inboxdesk.dal.tickets import MessagePointer, ThreadLookup
 from inboxdesk.errors import (
@@ -177,10 +177,9 @@ def ingest(notice: InboundNotice) -> IngestOutcome:
     if reason:
         return IngestOutcome(kind='loop_dropped', reason=reason)
     queue = _route(mail.email, notice, table)
-    guards = [
-        keys.dedupe_pk(queue.id, mail.email.message_id),
-        keys.source_pk(notice.ses_message_id, notice.bucket, notice.key),
-    ]
+    guards = tickets.mail_guards(
+        queue.id, mail.email.message_id, ses_message_id=notice.ses_message_id, bucket=notice.bucket, key=notice.key
+    )
     bounce_id = _bounced_rfc_id(mail.email)
     lookup = _look_up(mail.email, bounce_id, guards)
     if lookup.duplicate_of:

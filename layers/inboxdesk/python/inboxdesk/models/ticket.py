@@ -61,7 +61,7 @@ class Ticket:
     last_activity_at: str
     message_count: int
     verdicts: Verdicts
-    version: int  # optimistic concurrency: pass it back to `update_ticket(expected_version=)`
+    version: int  # optimistic concurrency: every write is conditional on the version read
 
     @classmethod
     def opened(
