@@ -121,3 +121,15 @@ def test_a_function_without_a_setting_it_needs_fails_at_cold_start(moto_endpoint
     # Then the load fails, naming the variable, before any request is accepted
     assert result.returncode != 0
     assert 'ConfigurationError' in result.stderr and variable in result.stderr
+
+
+def test_moving_a_queue_onto_a_taken_address_names_that_address(queue):
+    # Given a second queue with an address of its own
+    status, _, sales = call('POST', '/queues', claims=ADMIN, body={'name': 'Sales', 'inbound_addresses': ['s@x.test']})
+    assert status == 201, sales
+    # When an admin gives it a new address and one Support owns, dropping its own (a delete, then the puts)
+    body = {'inbound_addresses': ['new@x.test', SUPPORT]}
+    status, _, problem = call('PATCH', f'/queues/{sales["id"]}', claims=ADMIN, body=body)
+    # Then the refusal names the taken address, and nothing changed
+    assert status == 409 and SUPPORT in problem['detail'], problem
+    assert call('GET', f'/queues/{sales["id"]}', claims=AGENT)[2]['inbound_addresses'] == ['s@x.test']

@@ -48,7 +48,7 @@ def _item(entry: OutboxEntry) -> OutboxItem:
 
 
 def pending(created_before: str, limit: int) -> list[OutboxEntry]:
-    """Entries of messages created before `created_before` (ISO, as `dal.ids.iso_time`), oldest first."""
+    """Entries of messages created before `created_before` (ISO, as `ids.iso_time`), oldest first."""
     return [
         OutboxEntry(item.ticket_id, item.message_id, item.rfc_id, item.created_at)
         for item in OutboxItem.query(keys.OUTBOX_PK, OutboxItem.sk < created_before, limit=limit, page_size=limit)

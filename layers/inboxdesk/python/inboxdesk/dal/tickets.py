@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, cast
 
@@ -366,7 +366,7 @@ def _write_ticket(tx: Transaction, before: Ticket | None, after: Ticket) -> None
     tx.put(copy)
 
 
-def _changed(ticket_id: str) -> Any:
+def _changed(ticket_id: str) -> Callable[[TransactWriteError], PreconditionFailedError]:
     def error(_cancelled: TransactWriteError) -> PreconditionFailedError:
         return PreconditionFailedError(f'ticket {ticket_id} changed meanwhile')
 
