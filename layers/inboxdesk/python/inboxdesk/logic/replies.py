@@ -30,7 +30,6 @@ from inboxdesk.logic.attachments import as_stored, uploaded_attachments
 from inboxdesk.logic.settings import suppressed
 from inboxdesk.logic.threading import make_message_id
 from inboxdesk.logic.tickets import after_message
-from inboxdesk.mail.html import sanitise
 from inboxdesk.models import Message, Participant, Priority, ReplyJob, StoredAttachment, Ticket
 from inboxdesk.names import SERVICE_API
 from inboxdesk.observability import service_name
@@ -40,6 +39,14 @@ logger = Logger(service=service_name(SERVICE_API), child=True)  # under the API 
 REQUEUE_GRACE_SECONDS: Final = 60  # a reply younger than this may still be on its way to the queue
 REQUEUE_BATCH: Final = 25
 WRITE_ATTEMPTS: Final = 5
+
+
+def _sanitised(html: str) -> str:
+    if not html:
+        return ''
+    from inboxdesk.mail.html import sanitise  # on first use: importing `inboxdesk.mail` loads the whole reader
+
+    return sanitise(html)
 
 
 def _sender_for(queue_id: str) -> Participant:
@@ -121,7 +128,7 @@ def add_outbound_message(
         cc=tuple(cc),
         subject=subject,
         text=text,
-        html=sanitise(html) if html else '',
+        html=_sanitised(html),
         attachments=tuple(attachments),
         created_at=ids.now_iso(),
         author=author,
@@ -165,7 +172,7 @@ def add_note(ticket_id: str, *, author: str, text: str, html: str = '') -> Messa
         cc=(),
         subject='',
         text=text,
-        html=sanitise(html) if html else '',
+        html=_sanitised(html),
         attachments=(),
         created_at=ids.now_iso(),
         author=author,
@@ -220,7 +227,7 @@ def open_ticket(
         cc=ccs,
         subject=f'{title} [#{number}]',
         text=text,
-        html=sanitise(html) if html else '',
+        html=_sanitised(html),
         attachments=as_stored(uploads),
         created_at=now,
         author=author,

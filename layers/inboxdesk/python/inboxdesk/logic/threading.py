@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from inboxdesk.ids import new_id, normalise_rfc_id
-from inboxdesk.mail.model import ParsedEmail
 from inboxdesk.models import ThreadRule, Ticket
+
+if TYPE_CHECKING:  # the `inboxdesk.mail` package loads the whole reader, which the API never needs
+    from inboxdesk.mail.model import ParsedEmail
 
 _TAG = re.compile(r'\[#(\d{1,12})\]')
 _ULID = re.compile(r'^[0-9A-HJKMNP-TV-Z]{26}$')

@@ -136,10 +136,9 @@ class MessageResource(_Model):
         """The fields named as the message's are copied; the rest say what the agent sees."""
         base = f'/tickets/{message.ticket_id}/messages/{message.id}/attachments/'
         author = Person(email=message.author) if message.author else message.sender
-        same = {name: getattr(message, name) for name in _MESSAGE_FIELDS_AS_STORED}
         return cls.model_validate(
             {
-                **same,
+                **_fields_of(message, cls),
                 'author': author,
                 'attachments': [
                     {**_fields_of(a, AttachmentLink), 'download_url': base + a.id if a.s3_key else None}
@@ -155,12 +154,6 @@ class MessageResource(_Model):
 def _fields_of(source: object, model: type[BaseModel]) -> dict[str, object]:
     """The attributes of `source` that `model` has a field of the same name for."""
     return {name: getattr(source, name) for name in model.model_fields if hasattr(source, name)}
-
-
-_MESSAGE_FIELDS_AS_STORED = (
-    'id', 'ticket_id', 'direction', 'to', 'cc', 'subject', 'text', 'html', 'created_at',
-    'delivery_status', 'delivery_reason',
-)  # fmt: skip
 
 
 class MessageList(_Model):
