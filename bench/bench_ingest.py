@@ -7,7 +7,7 @@
    with the pointer), to SES's rewritten id with and without ours in References, to another id we
    sent, to the customer's own first mail, by the subject tag alone; and a new mail naming an
    unknown Message-ID.
-2. Messages per second: N new mails (one small attachment each) through `ingest_stored_email`,
+2. Messages per second: N new mails (one small attachment each) through `ingest`,
    sequentially, into a table that grows from empty. moto deep-copies the table for every item of
    a transaction, so its cost grows with the table; the rate is printed per slice to show it.
 3. Peak memory ingesting a 25 MB mail (a ~19 MB attachment, base64): tracemalloc's peak of Python
@@ -112,10 +112,12 @@ def _run(endpoint: str) -> None:
 
     create_resources()
     from inboxdesk import resources as r
-    from inboxdesk.dal import queues, tickets
-    from inboxdesk.logic.ingest import ingest_stored_email
+    from inboxdesk.dal import tickets
+    from inboxdesk.logic import queues
+    from inboxdesk.logic import replies as agent_replies
+    from inboxdesk.logic.ingest import ingest as ingest_notice
     from inboxdesk.logic.threading import make_message_id
-    from inboxdesk.models import Participant
+    from inboxdesk.models import InboundNotice, Participant
 
     bucket = os.environ[r.ENV_MAIL_BUCKET]
     s3 = boto3.client('s3')
@@ -125,7 +127,7 @@ def _run(endpoint: str) -> None:
         key = f'raw/{uuid.uuid4().hex}'
         s3.put_object(Bucket=bucket, Key=key, Body=raw)
         counter.take()
-        return ingest_stored_email(bucket=bucket, key=key)
+        return ingest_notice(InboundNotice(source='mailbox', bucket=bucket, key=key))
 
     # Warm-up: PynamoDB's DescribeTable, the queue cache, the reader's imports.
     ingest(_mail('warm-up'))
@@ -137,16 +139,16 @@ def _run(endpoint: str) -> None:
 
     def agent_reply(message_id: str) -> str:
         """An agent's reply on the ticket, as the API stores it; its normalised Message-ID."""
-        reply = tickets.add_outbound_message(
+        reply = agent_replies.add_outbound_message(
             outcome.ticket_id,
             author='agent@inboxdesk.test',
             sender=Participant('Support', 'support@inboxdesk.test'),
             to=[Participant('Alice', 'alice@customer.test')],
             subject='Re: new mail',
             text='On it.',
-            message_id=message_id,
+            rfc_id=message_id,
         )
-        return str(reply.message_id)
+        return str(reply.rfc_id)
 
     def reply_calls(
         label: str, *, subject: str = 'Re: new mail', in_reply_to: str | None = None, references: str | None = None
@@ -161,7 +163,7 @@ def _run(endpoint: str) -> None:
     tickets.mark_delivery(
         outcome.ticket_id, tickets.list_messages(outcome.ticket_id)[-1].id, status='sent', provider_message_ids=[ses_id]
     )
-    first = tickets.list_messages(outcome.ticket_id)[0].message_id
+    first = tickets.list_messages(outcome.ticket_id)[0].rfc_id
     number = tickets.get_ticket(outcome.ticket_id).number
     replies = [
         reply_calls('reply to a make_message_id Message-ID', in_reply_to=f'<{ours}>'),
@@ -198,7 +200,7 @@ def _run(endpoint: str) -> None:
     for start in range(0, N, SLICE):
         t0 = time.perf_counter()
         for key in keys[start : start + SLICE]:
-            ingest_stored_email(bucket=bucket, key=key)
+            ingest_notice(InboundNotice(source='mailbox', bucket=bucket, key=key))
         rates.append(len(keys[start : start + SLICE]) / (time.perf_counter() - t0))
     total = N / (time.perf_counter() - started)
     counter.take()
@@ -217,7 +219,7 @@ def _run(endpoint: str) -> None:
     del raw
     tracemalloc.start()
     t0 = time.perf_counter()
-    big = ingest_stored_email(bucket=bucket, key=key)
+    big = ingest_notice(InboundNotice(source='mailbox', bucket=bucket, key=key))
     elapsed = time.perf_counter() - t0
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -26,6 +26,15 @@ os.environ.update(
     }
 )
 os.environ.pop('AWS_PROFILE', None)
+# What a deployed function finds in its environment, so handlers imported at collection pass their cold-start
+# check; `moto_endpoint` replaces these with the embedded AWS's and makes the functions read them again.
+os.environ.update(
+    {
+        'TABLE_NAME': 'inboxdesk-local',
+        'MAIL_BUCKET': 'inboxdesk-mail-local',
+        'OUTBOUND_QUEUE_URL': 'https://sqs.eu-west-1.amazonaws.com/123456789012/inboxdesk-outbound-local',
+    }
+)
 
 
 def free_port() -> int:
@@ -44,10 +53,12 @@ def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address='127.0.0.1', port=port, verbose=False)
     server.start()
     endpoint = f'http://127.0.0.1:{port}'
+    from inboxdesk.config import clear_settings
     from inboxdesk.local.provision import local_environment
 
     saved = {k: os.environ.get(k) for k in local_environment(endpoint)}
     os.environ.update(local_environment(endpoint))
+    clear_settings()
     yield endpoint
     server.stop()
     for key, value in saved.items():
@@ -55,6 +66,7 @@ def moto_endpoint() -> Iterator[str]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+    clear_settings()
 
 
 @pytest.fixture

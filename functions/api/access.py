@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from inboxdesk.auth import Caller, Role, caller_from_claims
+from inboxdesk.names import ADMINS_GROUP, AGENTS_GROUP, PUBLIC_ROUTES
 
 from .problems import problem_result
 
@@ -20,11 +21,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 SCHEME: Final = 'jwt'
-AGENTS: Final = [{SCHEME: ['agents']}]
-ADMINS: Final = [{SCHEME: ['admins']}]
-SWAGGER_PATH: Final = '/docs'
-OPENAPI_PATH: Final = '/openapi.json'
-PUBLIC_ROUTES: Final = frozenset({('GET', '/health'), ('GET', OPENAPI_PATH), ('GET', SWAGGER_PATH)})
+AGENTS: Final = [{SCHEME: [AGENTS_GROUP]}]
+ADMINS: Final = [{SCHEME: [ADMINS_GROUP]}]
 
 
 def required_role(route: Route) -> Role | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from inboxdesk.logic.tickets_api import InvalidRequestError
+from inboxdesk.errors import InvalidRequestError
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 

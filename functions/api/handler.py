@@ -14,12 +14,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inboxdesk.observability import SERVICE_API, service_name
+from inboxdesk.config import api_settings
+from inboxdesk.names import OPENAPI_PATH, SERVICE_API, SWAGGER_PATH
+from inboxdesk.observability import service_name
 
 from . import access, problems
 from .routes import attachments, customers, health, queues, settings, tickets
 
 logger = Logger(service=service_name(SERVICE_API))  # POWERTOOLS_SERVICE_NAME wins (set per function on AWS)
+api_settings()  # cold start: a deploy without a variable the API needs fails here, before it accepts a reply
 
 
 def openapi_settings() -> dict[str, Any]:
@@ -61,12 +64,12 @@ def openapi_json() -> str:
     return json.dumps(document, separators=(',', ':'))
 
 
-@app.get(access.OPENAPI_PATH, include_in_schema=False)
+@app.get(OPENAPI_PATH, include_in_schema=False)
 def openapi_document() -> Response[Any]:
     return Response(status_code=200, content_type='application/json', body=openapi_json())
 
 
-@app.get(access.SWAGGER_PATH, include_in_schema=False)
+@app.get(SWAGGER_PATH, include_in_schema=False)
 def swagger_ui() -> Response[Any]:
     """Swagger UI on the same document as /openapi.json (assets shipped with Powertools, no CDN)."""
     from pathlib import Path

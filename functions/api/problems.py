@@ -17,15 +17,38 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from inboxdesk.errors import ConflictError, NotFoundError, PreconditionFailedError
-from inboxdesk.logic.tickets_api import InvalidRequestError, PreconditionRequiredError
+from inboxdesk.errors import (
+    ConflictError,
+    InboxdeskError,
+    InvalidRequestError,
+    NotFoundError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+)
 from inboxdesk.models.api import Problem
-from inboxdesk.observability import SERVICE_API, service_name
+from inboxdesk.names import SERVICE_API
+from inboxdesk.observability import service_name
 
 PROBLEM_JSON: Final = 'application/problem+json'
 TYPE_BASE: Final = 'https://inboxdesk.dev/problems/'
 
 logger = Logger(service=service_name(SERVICE_API), child=True)  # under the handler's logger
+
+# The only errors that become 4xx: each domain error class (and its subclasses) -> its status. Anything
+# else, a domain error not listed here included, is our fault: a 500 without detail, and a log line.
+STATUS_OF: Final[dict[type[InboxdeskError], int]] = {
+    InvalidRequestError: 422,
+    NotFoundError: 404,
+    ConflictError: 409,
+    PreconditionFailedError: 412,
+    PreconditionRequiredError: 428,
+}
+_RETRY_HINT: Final = {412: '; read it again and retry with the new version'}
+
+
+def status_of(error: InboxdeskError) -> int | None:
+    """The status of the nearest class of `error` in STATUS_OF; None when none is listed."""
+    return next((STATUS_OF[kind] for kind in type(error).__mro__ if kind in STATUS_OF), None)
 
 
 def problem_body(status: int, detail: str, *, errors: list[dict[str, Any]] | None = None) -> str:
@@ -133,33 +156,21 @@ def register(app: APIGatewayHttpResolver) -> None:
             exc.status_code, str(exc.msg) if isinstance(exc.msg, str) else HTTPStatus(exc.status_code).phrase
         )
 
-    @app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]
-    def _not_found(exc: NotFoundError) -> Response[Any]:
-        return problem(404, str(exc) or 'not found')
-
-    @app.exception_handler(ConflictError)  # type: ignore[untyped-decorator]
-    def _conflict(exc: ConflictError) -> Response[Any]:
-        return problem(409, str(exc) or 'conflicts with the current state')
-
-    @app.exception_handler(PreconditionFailedError)  # type: ignore[untyped-decorator]
-    def _changed(exc: PreconditionFailedError) -> Response[Any]:
-        return problem(412, f'{exc or "it was changed"}; read it again and retry with the new version')
-
-    @app.exception_handler(PreconditionRequiredError)  # type: ignore[untyped-decorator]
-    def _required(exc: PreconditionRequiredError) -> Response[Any]:
-        return problem(428, str(exc))
-
-    @app.exception_handler(InvalidRequestError)  # type: ignore[untyped-decorator]
-    def _unprocessable(exc: InvalidRequestError) -> Response[Any]:
-        return problem(422, str(exc))
-
-    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-    def _unexpected(exc: Exception) -> Response[Any]:
+    def unexpected(exc: Exception) -> Response[Any]:
         # The type and where, not the message: messages can quote request content.
         logger.error(
             'unhandled error',
-            error=type(exc).__name__,
+            error=f'{type(exc).__module__}.{type(exc).__qualname__}',
             path=app.current_event.path,
             stack=traceback.format_tb(exc.__traceback__),
         )
         return problem(500, 'something went wrong on our side; it was logged, please retry later')
+
+    app.exception_handler(Exception)(unexpected)
+
+    @app.exception_handler(InboxdeskError)  # type: ignore[untyped-decorator]
+    def _domain_error(exc: InboxdeskError) -> Response[Any]:
+        status = status_of(exc)
+        if status is None:
+            return unexpected(exc)
+        return problem(status, f'{exc or HTTPStatus(status).phrase.lower()}{_RETRY_HINT.get(status, "")}')

@@ -15,20 +15,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inboxdesk.config import inbound_settings
-from inboxdesk.logic.ingest import ingest_stored_email
+from inboxdesk.logic.ingest import ingest
+from inboxdesk.names import INBOUND_FAILED_METRIC, INBOUND_OUTCOME_METRICS
 from inboxdesk.notices import parse_notice
 from inboxdesk.observability import count, logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)
-
-METRICS = {
-    'created': 'InboundMailCreated',
-    'appended': 'InboundMailAppended',
-    'duplicate': 'InboundMailDuplicate',
-    'loop_dropped': 'InboundMailLoopDropped',
-    'bounce_linked': 'InboundMailBounceLinked',
-    'skipped': 'InboundMailSkipped',
-}
+inbound_settings()  # cold start: a deploy without a variable ingestion needs fails here, loudly
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -36,17 +29,17 @@ def record_handler(record: SQSRecord) -> None:
         notice = parse_notice(record.body)
     except ValueError:
         logger.error('record is not an inbound notice', sqs_message_id=record.message_id)
-        count('InboundMailFailed')
+        count(INBOUND_FAILED_METRIC)
         raise
     if notice is None:  # S3's s3:TestEvent, or an SES notice that is not about received mail
         logger.info('mail ingested', outcome='skipped', ticket_number=None, queue=None, ticket_id=None, s3_key=None)
-        count(METRICS['skipped'])
+        count(INBOUND_OUTCOME_METRICS['skipped'])
         return
     try:
-        outcome = ingest_stored_email(bucket=notice.bucket, key=notice.key, notice=notice)
+        outcome = ingest(notice)
     except Exception as exc:
         logger.error('mail not ingested', error=type(exc).__name__, s3_key=notice.key, sqs_message_id=record.message_id)
-        count('InboundMailFailed')
+        count(INBOUND_FAILED_METRIC)
         raise
     logger.info(
         'mail ingested',
@@ -58,11 +51,10 @@ def record_handler(record: SQSRecord) -> None:
         thread_rule=outcome.thread_rule,
         reason=outcome.reason,
     )
-    count(METRICS[outcome.kind])
+    count(INBOUND_OUTCOME_METRICS[outcome.kind])
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    inbound_settings()  # a deploy without TABLE_NAME or MAIL_BUCKET fails here, loudly
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

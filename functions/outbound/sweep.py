@@ -9,10 +9,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inboxdesk import names
-from inboxdesk.logic.tickets_api import requeue_pending_replies
+from inboxdesk.config import api_settings
+from inboxdesk.logic.replies import requeue_pending_replies
 from inboxdesk.observability import service_name
 
 logger = Logger(service=service_name(names.SERVICE_REPLY_SWEEP))  # POWERTOOLS_SERVICE_NAME wins on AWS
+api_settings()  # the sweep puts jobs on the outbound queue: a deploy without it fails here, loudly
 
 
 @logger.inject_lambda_context(log_event=False)

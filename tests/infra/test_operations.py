@@ -156,7 +156,7 @@ def test_the_dashboard_shows_mail_queues_dead_letters_functions_and_the_api(synt
         )
     }
     # Then it graphs every outcome and failure count of the inbound handler, by its service dimension
-    from inbound.handler import METRICS  # the names the handler emits
+    from inboxdesk.names import INBOUND_OUTCOME_METRICS as METRICS  # the names the handler emits
 
     inboxdesk = {
         name for namespace, name, dims in metrics if namespace == 'Inboxdesk' and dims == {'service': INBOUND_SERVICE}

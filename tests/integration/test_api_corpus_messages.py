@@ -7,7 +7,8 @@ import boto3
 import pytest
 import requests
 
-from inboxdesk.logic.ingest import ingest_stored_email
+from inboxdesk.logic.ingest import ingest
+from inboxdesk.models import InboundNotice
 from tests.integration.api_events import ADMIN, AGENT, call
 
 CASES = [
@@ -28,7 +29,7 @@ def test_ingested_corpus_mail_reads_back_with_download_links(aws, corpus_dir: Pa
     raw = (corpus_dir / relative).read_bytes()
     bucket = os.environ['MAIL_BUCKET']
     boto3.client('s3').put_object(Bucket=bucket, Key='raw/corpus-1', Body=raw)
-    outcome = ingest_stored_email(bucket=bucket, key='raw/corpus-1')
+    outcome = ingest(InboundNotice(source='mailbox', bucket=bucket, key='raw/corpus-1'))
     assert outcome.ticket_id, outcome
     # When an agent reads the conversation
     status, _, body = call('GET', f'/tickets/{outcome.ticket_id}/messages', claims=AGENT)
@@ -66,7 +67,7 @@ def test_inbound_attachments_are_served_as_downloads_and_only_raster_images_inli
     mail.add_attachment(PNG, maintype='image', subtype='png', filename='photo.png')
     bucket = os.environ['MAIL_BUCKET']
     boto3.client('s3').put_object(Bucket=bucket, Key='raw/files-1', Body=mail.as_bytes())
-    outcome = ingest_stored_email(bucket=bucket, key='raw/files-1')
+    outcome = ingest(InboundNotice(source='mailbox', bucket=bucket, key='raw/files-1'))
     [message] = call('GET', f'/tickets/{outcome.ticket_id}/messages', claims=AGENT)[2]['items']
     served = {}
     for link in message['attachments']:

@@ -66,7 +66,7 @@ def _sent_message_ids() -> list[str]:
     """The Message-IDs of the reply jobs on the outbound queue (what the sender will put on the mail)."""
     sqs = boto3.client('sqs')
     received = sqs.receive_message(QueueUrl=os.environ['OUTBOUND_QUEUE_URL'], MaxNumberOfMessages=10)
-    return [json.loads(m['Body'])['rfc_message_id'] for m in received.get('Messages', [])]
+    return [json.loads(m['Body'])['rfc_id'] for m in received.get('Messages', [])]
 
 
 def _customer_answer(counter: DynamoDBCalls, **headers: Any) -> dict[str, int]:
@@ -82,7 +82,7 @@ def _warm_routing_cache() -> None:
     """A warm inbound container already holds the queues (one Query per cache period, not per mail)."""
     from inboxdesk.dal import queues
 
-    queues.routing_table()
+    queues.routing_table(max_age=60)
 
 
 def _thread_rules(ticket_id: str) -> list[tuple[str, str | None]]:
@@ -140,7 +140,7 @@ def test_sent_message_ids_are_stored_without_brackets_and_name_their_ticket(supp
     # When the messages and the queued jobs are read
     from inboxdesk.dal import tickets
 
-    stored = [m.message_id for m in tickets.list_messages(ticket_id)]
+    stored = [m.rfc_id for m in tickets.list_messages(ticket_id)]
     queued = sorted(_sent_message_ids())
     # Then each id is one form everywhere: no brackets, the ticket id first, the queue's domain after the @
     assert sorted(m or '' for m in stored) == queued and len(set(queued)) == 2

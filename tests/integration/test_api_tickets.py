@@ -8,7 +8,8 @@ from typing import Any
 import boto3
 import pytest
 
-from inboxdesk.logic.tickets_api import requeue_pending_replies
+from inboxdesk.config import clear_settings
+from inboxdesk.logic.replies import requeue_pending_replies
 from tests.integration.api_events import ADMIN, AGENT, call
 
 
@@ -194,11 +195,13 @@ def test_reply_that_cannot_be_queued_stays_queued_and_is_requeued(queue, monkeyp
     # Given the outbound queue refuses jobs (it does not exist)
     good_url = os.environ['OUTBOUND_QUEUE_URL']
     monkeypatch.setenv('OUTBOUND_QUEUE_URL', good_url + '-gone')
+    clear_settings()
     # When an agent replies
     status, _, reply = call('POST', f'/tickets/{ticket["id"]}/replies', claims=AGENT, body={'text': 'soon'})
     # Then the reply is accepted and stored as queued, and no job exists yet
     assert status == 202 and reply['delivery_status'] == 'queued'
     monkeypatch.setenv('OUTBOUND_QUEUE_URL', good_url)
+    clear_settings()
     assert _jobs() == []
     # When the sweep runs (a young reply is left alone, a stale one is queued again), exactly once
     assert requeue_pending_replies() == 0

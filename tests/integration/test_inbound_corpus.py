@@ -37,8 +37,9 @@ def outcomes() -> Iterator[Outcomes]:
 @pytest.mark.parametrize('chunk', range(CHUNKS))
 def test_every_corpus_message_is_ingested_without_loss(aws, corpus_dir, outcomes, chunk):
     # Given the default queue and every corpus message stored as SES stores raw mail
-    from inboxdesk.dal import queues, tickets
+    from inboxdesk.dal import tickets
     from inboxdesk.dal.table import MessageItem
+    from inboxdesk.logic import queues
 
     queues.create_queue(name='Support', inbound_addresses=[SUPPORT])
     s3 = boto3.client('s3')

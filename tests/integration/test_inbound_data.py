@@ -7,7 +7,15 @@ from dataclasses import replace
 
 import pytest
 
-from inboxdesk.errors import ConflictError, NotFoundError, PreconditionFailedError
+from inboxdesk.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PreconditionFailedError,
+    QueueAddressTakenError,
+)
+from inboxdesk.logic import queues, replies
+from inboxdesk.logic import tickets as ticket_rules
 from inboxdesk.models import Message, Participant, Ticket
 from tests.integration.test_inbound_handler import SUPPORT, deliver, make_mail
 
@@ -15,7 +23,7 @@ FAR_FUTURE = '9999-12-31T00:00:00.000000Z'
 
 
 def _message(ticket: Ticket, **fields: object) -> Message:
-    from inboxdesk.dal import ids
+    from inboxdesk import ids
 
     values: dict[str, object] = {
         'direction': 'inbound',
@@ -27,14 +35,15 @@ def _message(ticket: Ticket, **fields: object) -> Message:
         'html': '',
         'attachments': (),
         'created_at': ticket.created_at,
-        'message_id': f'm{ticket.number}@customer.test',
+        'rfc_id': f'm{ticket.number}@customer.test',
         **fields,
     }
     return Message(id=ids.new_id(), ticket_id=ticket.id, **values)  # type: ignore[arg-type]
 
 
 def _ticket(number: int, queue_id: str, *, at: str, email: str = 'alice@customer.test', status: str = 'new') -> Ticket:
-    from inboxdesk.dal import ids, tickets
+    from inboxdesk import ids
+    from inboxdesk.dal import tickets
 
     customer = Participant('Customer', email)
     ticket = Ticket.opened(
@@ -47,8 +56,6 @@ def _ticket(number: int, queue_id: str, *, at: str, email: str = 'alice@customer
 
 @pytest.fixture
 def two_queues(aws):
-    from inboxdesk.dal import queues
-
     support = queues.create_queue(name='Support', inbound_addresses=[SUPPORT])
     sales = queues.create_queue(name='Sales', colour='#16a34a', inbound_addresses=['sales@inboxdesk.test'])
     return support, sales
@@ -87,12 +94,13 @@ def test_a_cursor_only_works_for_its_own_list(two_queues):
     _page, cursor = tickets.list_tickets(queue=support.id, limit=1)
     assert cursor
     # When the cursor is used with another filter, or is garbage, Then it is refused
-    with pytest.raises(ValueError, match='another list'):
+    with pytest.raises(InvalidRequestError, match='another list'):
         tickets.list_tickets(queue=sales.id, cursor=cursor)
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidRequestError):
         tickets.list_tickets(cursor='not-a-cursor!')
-    with pytest.raises(ValueError, match='one of queue, assignee or customer'):
-        tickets.list_tickets(queue=support.id, customer='a@b.test')
+    filters = {'status': None, 'assignee': None, 'cursor': None, 'limit': 10}
+    with pytest.raises(InvalidRequestError, match='one of queue, assignee or customer'):
+        ticket_rules.list_tickets(queue=support.id, customer='a@b.test', **filters)
 
 
 def test_filters_by_status_assignee_and_customer_follow_every_change(two_queues):
@@ -104,8 +112,8 @@ def test_filters_by_status_assignee_and_customer_follow_every_change(two_queues)
     second = _ticket(2, support.id, at='2026-11-27T08:00:02.000000Z')
     _ticket(3, support.id, at='2026-11-27T08:00:03.000000Z', email='bob@customer.test')
     # When an agent takes ticket 1 and solves it, and ticket 2 moves to Sales
-    tickets.update_ticket(first.id, {'assignee': 'agent@inboxdesk.test', 'status': 'solved'}, expected_version=1)
-    tickets.update_ticket(second.id, {'queue_id': sales.id}, expected_version=1)
+    ticket_rules.update_ticket(first.id, {'assignee': 'agent@inboxdesk.test', 'status': 'solved'}, expected_version=1)
+    ticket_rules.update_ticket(second.id, {'queue_id': sales.id}, expected_version=1)
 
     def numbers(**filters: str) -> list[int]:
         return [t.number for t in tickets.list_tickets(**filters)[0]]  # type: ignore[arg-type]
@@ -122,7 +130,7 @@ def test_filters_by_status_assignee_and_customer_follow_every_change(two_queues)
     assert numbers(customer='alice@customer.test', status='solved') == [1]
     assert numbers(customer='alice@customer.test', status='new') == [2]
     # When the ticket is unassigned, Then it leaves the agent's lists
-    tickets.update_ticket(first.id, {'assignee': None}, expected_version=2)
+    ticket_rules.update_ticket(first.id, {'assignee': None}, expected_version=2)
     assert numbers(assignee='agent@inboxdesk.test') == []
 
 
@@ -133,62 +141,60 @@ def test_update_with_a_stale_version_is_refused(two_queues):
     support, _ = two_queues
     ticket = _ticket(1, support.id, at='2026-11-27T08:00:01.000000Z')
     # When the first saves, Then the second (still at version 1) gets a precondition failure
-    updated = tickets.update_ticket(ticket.id, {'priority': 'high'}, expected_version=1)
+    updated = ticket_rules.update_ticket(ticket.id, {'priority': 'high'}, expected_version=1)
     assert updated.version == 2
     with pytest.raises(PreconditionFailedError):
-        tickets.update_ticket(ticket.id, {'priority': 'low'}, expected_version=1)
+        ticket_rules.update_ticket(ticket.id, {'priority': 'low'}, expected_version=1)
     assert tickets.get_ticket(ticket.id).priority == 'high'
     # And unknown fields, values, tickets and queues are refused
-    with pytest.raises(ValueError):
-        tickets.update_ticket(ticket.id, {'status': 'burning'}, expected_version=2)
-    with pytest.raises(ValueError):
-        tickets.update_ticket(ticket.id, {'customer_email': 'x@y.test'}, expected_version=2)
+    with pytest.raises(InvalidRequestError):
+        ticket_rules.update_ticket(ticket.id, {'status': 'burning'}, expected_version=2)
+    with pytest.raises(InvalidRequestError):
+        ticket_rules.update_ticket(ticket.id, {'customer_email': 'x@y.test'}, expected_version=2)
     with pytest.raises(NotFoundError):
-        tickets.update_ticket('nope', {'priority': 'low'}, expected_version=1)
+        ticket_rules.update_ticket('nope', {'priority': 'low'}, expected_version=1)
     with pytest.raises(NotFoundError):
-        tickets.update_ticket(ticket.id, {'queue_id': 'nope'}, expected_version=2)
+        ticket_rules.update_ticket(ticket.id, {'queue_id': 'nope'}, expected_version=2)
     assert tickets.get_ticket_by_number(1).id == ticket.id
     with pytest.raises(NotFoundError):
         tickets.get_ticket_by_number(99)
 
 
 def test_queues_routing_addresses_default_and_deletion(aws):
-    from inboxdesk.dal import queues
+    from inboxdesk.dal import queues as queue_store
 
     # Given a first queue (it becomes the default) and a second one
     support = queues.create_queue(name='Support', inbound_addresses=['Support@Inboxdesk.test'])
     billing = queues.create_queue(name='Billing', colour='#ff0000', inbound_addresses=['billing@inboxdesk.test'])
     assert support.is_default and not billing.is_default
     # Then addresses are found case-insensitively and with plus-tags
-    found = queues.find_queue_by_address('support+urgent@INBOXDESK.test')
+    found = queue_store.find_queue_by_address('support+urgent@INBOXDESK.test')
     assert found is not None and found.id == support.id
-    assert queues.find_queue_by_address('nobody@inboxdesk.test') is None
+    assert queue_store.find_queue_by_address('nobody@inboxdesk.test') is None
     # And an address cannot belong to two queues
-    with pytest.raises(ConflictError):
+    with pytest.raises(QueueAddressTakenError, match='support@inboxdesk.test'):
         queues.create_queue(name='Other', inbound_addresses=['support@inboxdesk.test'])
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidRequestError):
         queues.create_queue(name='Bad colour', colour='red')
     # When Billing becomes the default and takes a new address in place of its old one
     queues.update_queue(billing.id, {'is_default': True, 'inbound_addresses': ['invoices@inboxdesk.test']})
     # Then the default moved and routing follows the new address only
-    default = queues.get_default_queue()
+    default = queue_store.get_default_queue()
     assert default is not None and default.id == billing.id
     assert not queues.get_queue(support.id).is_default
-    assert queues.find_queue_by_address('billing@inboxdesk.test') is None
-    assert queues.find_queue_by_address('invoices@inboxdesk.test').id == billing.id  # type: ignore[union-attr]
+    assert queue_store.find_queue_by_address('billing@inboxdesk.test') is None
+    assert queue_store.find_queue_by_address('invoices@inboxdesk.test').id == billing.id  # type: ignore[union-attr]
     assert [q.name for q in queues.list_queues()] == ['Billing', 'Support']
     # And the default queue cannot be deleted while others exist, but Support (no tickets) can
     with pytest.raises(ConflictError):
         queues.delete_queue(billing.id)
     queues.delete_queue(support.id)
-    assert queues.find_queue_by_address('support@inboxdesk.test') is None
+    assert queue_store.find_queue_by_address('support@inboxdesk.test') is None
     with pytest.raises(NotFoundError):
         queues.get_queue(support.id)
 
 
 def test_a_queue_with_tickets_cannot_be_deleted(two_queues):
-    from inboxdesk.dal import queues
-
     support, sales = two_queues
     _ticket(1, sales.id, at='2026-11-27T08:00:01.000000Z')
     with pytest.raises(ConflictError, match='still has tickets'):
@@ -197,25 +203,25 @@ def test_a_queue_with_tickets_cannot_be_deleted(two_queues):
 
 def test_note_reply_delivery_status_and_the_provider_message_id_threads(aws):
     # Given a ticket from a customer's mail, with an internal note and an agent's reply
-    from inboxdesk.dal import customers, outbox, queues, tickets
+    from inboxdesk.dal import customers, outbox, tickets
 
     queues.create_queue(name='Support', inbound_addresses=[SUPPORT])
     deliver(make_mail())
     [ticket] = tickets.list_tickets()[0]
-    tickets.add_note(ticket.id, author='agent@inboxdesk.test', text='customer is VIP')
-    reply = tickets.add_outbound_message(
+    replies.add_note(ticket.id, author='agent@inboxdesk.test', text='customer is VIP')
+    reply = replies.add_outbound_message(
         ticket.id,
         author='agent@inboxdesk.test',
         sender=Participant('Support', SUPPORT),
         to=[ticket.customer],
         subject='Re: Printer on fire',
         text='On our way.',
-        message_id='<reply-7@inboxdesk.test>',
+        rfc_id='<reply-7@inboxdesk.test>',
     )
     assert reply.delivery_status == 'queued'
     # Then the reply, and not the note, waits in the outbox (entries older than the cut-off only)
     [entry] = outbox.pending(FAR_FUTURE, 10)
-    assert (entry.ticket_id, entry.message_id, entry.rfc_message_id) == (ticket.id, reply.id, 'reply-7@inboxdesk.test')
+    assert (entry.ticket_id, entry.message_id, entry.rfc_id) == (ticket.id, reply.id, 'reply-7@inboxdesk.test')
     assert outbox.pending(reply.created_at, 10) == []
     # When the sender reports it sent through SES, which gave the mail its own Message-ID
     tickets.mark_delivery(
@@ -241,16 +247,16 @@ def test_a_reply_written_from_a_stale_ticket_read_keeps_the_other_change(two_que
 
     support, _ = two_queues
     read = _ticket(1, support.id, at='2026-01-01T00:00:00.000000Z')
-    tickets.update_ticket(read.id, {'priority': 'urgent'}, expected_version=read.version)
+    ticket_rules.update_ticket(read.id, {'priority': 'urgent'}, expected_version=read.version)
     # When a reply is stored with the ticket as first read
-    reply = tickets.add_outbound_message(
+    reply = replies.add_outbound_message(
         read.id,
         author='agent@inboxdesk.test',
         sender=Participant('Support', SUPPORT),
         to=[read.customer],
         subject='Re: ticket 1',
         text='On our way.',
-        message_id='<reply-1@inboxdesk.test>',
+        rfc_id='<reply-1@inboxdesk.test>',
         read=read,
     )
     # Then the reply is on the ticket, and the other agent's change is not lost
@@ -267,7 +273,7 @@ def test_a_refused_transaction_leaves_no_outbox_entry(two_queues):
     first = Ticket.opened(
         id='T1', number=1, title='t', queue_id=support.id, customer=Participant('', 'c@x.test'), at='2026-11-27T08:00Z'
     )
-    queued = {'direction': 'outbound', 'delivery_status': 'queued', 'message_id': 'first@inboxdesk.test'}
+    queued = {'direction': 'outbound', 'delivery_status': 'queued', 'rfc_id': 'first@inboxdesk.test'}
     tickets.create_ticket(first, _message(first, **queued), guard_keys=[], customer=None)
     # When a second write of the same ticket with another queued message is refused (the ticket exists)
     with pytest.raises(PreconditionFailedError):
@@ -295,13 +301,13 @@ def test_settings_are_versioned_documents(aws):
 def test_uploads_are_found_by_id_and_know_whether_their_bytes_arrived(aws):
     import boto3
 
-    from inboxdesk.config import inbound_settings
+    from inboxdesk.config import storage_settings
     from inboxdesk.dal import attachments, mail_store
 
     upload = attachments.StoredUpload('u1', 'a.txt', 'text/plain', 3, mail_store.upload_key('u1'), 'agent', 'now')
     attachments.create_upload(upload)
     assert attachments.get_upload('u1') == upload and attachments.stored_size(upload) is None
-    boto3.client('s3').put_object(Bucket=inbound_settings().mail_bucket, Key=upload.s3_key, Body=b'abc')
+    boto3.client('s3').put_object(Bucket=storage_settings().mail_bucket, Key=upload.s3_key, Body=b'abc')
     assert attachments.stored_size(upload) == 3
     with pytest.raises(NotFoundError):
         attachments.get_upload('u2')

@@ -68,7 +68,7 @@ def outcomes() -> Iterator[Outcomes]:
 @pytest.fixture
 def support(aws):
     """The default queue `Support` (support@inboxdesk.test) and a second queue `Sales`."""
-    from inboxdesk.dal import queues
+    from inboxdesk.logic import queues
 
     default = queues.create_queue(name='Support', colour='#2563eb', inbound_addresses=[SUPPORT], is_default=True)
     queues.create_queue(name='Sales', colour='#16a34a', inbound_addresses=[SALES])
@@ -171,20 +171,21 @@ def only_ticket() -> Ticket:
 
 def agent_reply(ticket_id: str, message_id: str | None = None) -> Message:
     from inboxdesk.dal import tickets
+    from inboxdesk.logic import replies
     from inboxdesk.logic.threading import make_message_id
     from inboxdesk.models import Participant
 
     message_id = message_id or make_message_id(ticket_id, 'inboxdesk.test')
 
     ticket = tickets.get_ticket(ticket_id)
-    return tickets.add_outbound_message(
+    return replies.add_outbound_message(
         ticket_id,
         author='agent@inboxdesk.test',
         sender=Participant('Support', SUPPORT),
         to=[ticket.customer],
         subject=f'Re: [#{ticket.number}] {ticket.title}',
         text='We are on it.',
-        message_id=message_id,
+        rfc_id=message_id,
     )
 
 
@@ -225,17 +226,16 @@ def test_the_documented_ses_notice_is_understood(support, outcomes):
 def test_reply_threads_by_headers_and_reopens_a_solved_ticket(support, outcomes):
     # Given a ticket that an agent answered and then solved
     from inboxdesk.dal import tickets
+    from inboxdesk.logic import tickets as ticket_rules
 
     deliver(make_mail())
     ticket = only_ticket()
     reply = agent_reply(ticket.id)
-    ticket = tickets.update_ticket(
+    ticket = ticket_rules.update_ticket(
         ticket.id, {'status': 'solved'}, expected_version=tickets.get_ticket(ticket.id).version
     )
     # When the customer answers the agent's mail (In-Reply-To our Message-ID), with a new subject
-    deliver(
-        make_mail(subject='still burning', in_reply_to=f'<{reply.message_id}>', references=[f'<{reply.message_id}>'])
-    )
+    deliver(make_mail(subject='still burning', in_reply_to=f'<{reply.rfc_id}>', references=[f'<{reply.rfc_id}>']))
     # Then the answer is on the same ticket, threaded by headers, and the ticket is open again
     [same] = all_tickets()
     assert same.id == ticket.id and same.status == 'open' and same.message_count == 3
@@ -276,7 +276,7 @@ def test_ccs_of_a_reply_join_the_ticket_except_our_own_addresses(support, monkey
     reply = agent_reply(ticket.id)
     # When Alice answers with Carol, our Sales queue and an address in our own domain in CC
     cc = 'Carol <Carol@Customer.test>, Sales <SALES@inboxdesk.test>, Desk <agent@help.inboxdesk.test>'
-    deliver(make_mail(cc=cc, in_reply_to=f'<{reply.message_id}>'))
+    deliver(make_mail(cc=cc, in_reply_to=f'<{reply.rfc_id}>'))
     inbound_settings.cache_clear()
     # Then Carol takes part in the ticket, our own addresses do not, and Carol's tagged mail now threads
     assert [(p.name, p.email) for p in tickets.get_ticket(ticket.id).participants] == [('Carol', 'carol@customer.test')]
@@ -441,23 +441,24 @@ def _dsn(*, original_message_id: str, recipient: str, action: str = 'failed') ->
 def test_auto_reply_and_out_of_office_are_stored_but_flagged(support):
     # Given a solved ticket answered by an agent
     from inboxdesk.dal import tickets
+    from inboxdesk.logic import tickets as ticket_rules
 
     deliver(make_mail())
     ticket = only_ticket()
     reply = agent_reply(ticket.id, '<reply-ooo@inboxdesk.test>')
-    tickets.update_ticket(ticket.id, {'status': 'solved'}, expected_version=tickets.get_ticket(ticket.id).version)
+    ticket_rules.update_ticket(ticket.id, {'status': 'solved'}, expected_version=tickets.get_ticket(ticket.id).version)
     # When an out-of-office answer and an RFC 3834 auto-reply arrive for the reply
     deliver(
         make_mail(
             subject='Out of Office: Re: [#1] Printer on fire',
             body='I am out of the office until Monday.',
-            in_reply_to=f'<{reply.message_id}>',
+            in_reply_to=f'<{reply.rfc_id}>',
             headers={'Auto-Submitted': 'auto-replied', 'X-Autoreply': 'yes'},
         )
     )
     deliver(
         make_mail(
-            subject='Automatic reply', in_reply_to=f'<{reply.message_id}>', headers={'Auto-Submitted': 'auto-replied'}
+            subject='Automatic reply', in_reply_to=f'<{reply.rfc_id}>', headers={'Auto-Submitted': 'auto-replied'}
         )
     )
     # Then both are on the ticket, flagged automatic, and the ticket stays solved
@@ -553,9 +554,7 @@ def test_an_infected_reply_is_kept_on_its_ticket_without_its_attachment(support)
     ticket = only_ticket()
     reply = agent_reply(ticket.id)
     # When the customer's answer carries an attachment that SES's virus scan failed
-    infected = make_mail(
-        in_reply_to=f'<{reply.message_id}>', attachments=[('x.exe', 'application/x-msdownload', b'MZ')]
-    )
+    infected = make_mail(in_reply_to=f'<{reply.rfc_id}>', attachments=[('x.exe', 'application/x-msdownload', b'MZ')])
     deliver(infected, verdicts={'virus': 'FAIL'})
     # Then the answer is on the ticket with the attachment listed but not stored, and the ticket is not binned
     last = tickets.list_messages(ticket.id)[-1]
@@ -594,7 +593,7 @@ def test_unreadable_mail_is_still_a_ticket_with_the_raw_mail_attached(support, o
     assert ticket.title == '(no subject)'
     assert outcomes.lines[0]['outcome'] == 'created'
     # And the agent downloads it through the link the API hands out, from a copy kept with the ticket
-    from inboxdesk.logic.tickets_api import download_url
+    from inboxdesk.logic.attachments import download_url
 
     assert original.s3_key and original.s3_key.startswith(f'attachments/{ticket.id}/')
     boto3.client('s3').delete_object(Bucket=BUCKET, Key=key)  # raw mail expires (lifecycle rule on raw/)
@@ -671,7 +670,7 @@ def test_events_reach_the_bus_and_a_failing_bus_does_not_lose_the_mail(support, 
     # When a new mail and then a reply to our answer arrive
     deliver(make_mail())
     reply = agent_reply(only_ticket().id)
-    deliver(make_mail(in_reply_to=f'<{reply.message_id}>'))
+    deliver(make_mail(in_reply_to=f'<{reply.rfc_id}>'))
     # Then the bus saw ticket.created, message.received, message.received - with ids, without the subject
     received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)['Messages']
     published = [json.loads(m['Body']) for m in received]
@@ -704,12 +703,13 @@ def test_a_ticket_id_in_a_message_id_alone_does_not_thread(support):
 def test_reply_threads_when_the_ticket_changed_after_the_pointer_was_read(support, monkeypatch):
     # Given a ticket with an agent's reply, and a lookup that returns a stale copy of the ticket
     from inboxdesk.dal import tickets
+    from inboxdesk.logic import tickets as ticket_rules
 
     deliver(make_mail())
     ticket = only_ticket()
     reply = agent_reply(ticket.id)
     stale = tickets.get_ticket(ticket.id)
-    tickets.update_ticket(ticket.id, {'priority': 'high'}, expected_version=stale.version)
+    ticket_rules.update_ticket(ticket.id, {'priority': 'high'}, expected_version=stale.version)
     real_lookup = tickets.lookup_thread
 
     def stale_lookup(**kwargs: Any) -> tickets.ThreadLookup:
@@ -718,7 +718,7 @@ def test_reply_threads_when_the_ticket_changed_after_the_pointer_was_read(suppor
 
     monkeypatch.setattr(tickets, 'lookup_thread', stale_lookup)
     # When the customer's answer arrives
-    deliver(make_mail(in_reply_to=f'<{reply.message_id}>'))
+    deliver(make_mail(in_reply_to=f'<{reply.rfc_id}>'))
     # Then it is appended once, and the agent's change is kept
     current = tickets.get_ticket(ticket.id)
     assert current.message_count == 3 and current.priority == 'high'
@@ -727,7 +727,8 @@ def test_reply_threads_when_the_ticket_changed_after_the_pointer_was_read(suppor
 def test_a_new_ticket_skips_a_number_that_is_already_taken(support, outcomes):
     # Given ticket #n, and the number after it already taken by a ticket the counter does not know of
     # (a counter restored from a backup behind the tickets)
-    from inboxdesk.dal import ids, keys
+    from inboxdesk import ids
+    from inboxdesk.dal import keys
     from inboxdesk.dal.table import TicketNumberItem
 
     deliver(make_mail())

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from inboxdesk.logic import tickets_api as logic
+from inboxdesk.logic import attachments as logic
 from inboxdesk.models.api import Upload, UploadRequest
 
 from ..access import AGENTS, actor

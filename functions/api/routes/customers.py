@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from inboxdesk.logic.customers import find_customer
-from inboxdesk.models.api import Customer, CustomerList, EmailAddress
+from inboxdesk.models.api import CustomerList, CustomerResource, EmailAddress
 
 from ..access import AGENTS
 from ..problems import responses
@@ -22,8 +22,4 @@ def find_customers(email: Annotated[EmailAddress, Query(description='the exact a
     found = find_customer(email)
     if found is None:
         return CustomerList(items=[])
-    return CustomerList(
-        items=[
-            Customer(email=found.email, name=found.name, created_at=found.first_seen, ticket_count=found.ticket_count)
-        ]
-    )
+    return CustomerList(items=[CustomerResource.of(found)])

@@ -8,26 +8,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from inboxdesk.logic import queues as logic
-from inboxdesk.models import Queue as StoredQueue
-from inboxdesk.models.api import AutoAcknowledge, Queue, QueueCreate, QueueList, QueuePatch
+from inboxdesk.models.api import QueueCreate, QueueList, QueuePatch, QueueResource
 
 from ..access import ADMINS, AGENTS
 from ..problems import responses
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools Router is untyped
-
-
-def to_api(queue: StoredQueue) -> Queue:
-    return Queue(
-        id=queue.id,
-        name=queue.name,
-        colour=queue.colour,
-        inbound_addresses=list(queue.inbound_addresses),
-        is_default=queue.is_default,
-        reply_via=queue.reply_via,
-        auto_acknowledge=AutoAcknowledge(enabled=queue.auto_ack_enabled, template=queue.auto_ack_template),
-        created_at=queue.created_at,
-    )
 
 
 def _fields(model: QueueCreate | QueuePatch) -> dict[str, Any]:
@@ -42,25 +28,25 @@ def _fields(model: QueueCreate | QueuePatch) -> dict[str, Any]:
 @router.get('/queues', security=AGENTS, tags=['queues'], responses=responses())
 def list_queues() -> QueueList:
     """Every queue, by name."""
-    return QueueList(items=[to_api(q) for q in logic.list_queues()], next_cursor=None)
+    return QueueList(items=[QueueResource.of(q) for q in logic.list_queues()], next_cursor=None)
 
 
 @router.post('/queues', security=ADMINS, tags=['queues'], responses=responses(409))
-def create_queue(request: QueueCreate) -> Response[Queue]:
+def create_queue(request: QueueCreate) -> Response[QueueResource]:
     """A new queue; 409 when one of its inbound addresses belongs to another queue."""
-    queue = logic.create_queue(_fields(request))
-    return Response(201, 'application/json', to_api(queue), headers={'Location': f'/queues/{queue.id}'})
+    queue = logic.create_queue(**_fields(request))
+    return Response(201, 'application/json', QueueResource.of(queue), headers={'Location': f'/queues/{queue.id}'})
 
 
 @router.get('/queues/<queue_id>', security=AGENTS, tags=['queues'], responses=responses(404))
-def get_queue(queue_id: str) -> Queue:
-    return to_api(logic.get_queue(queue_id))
+def get_queue(queue_id: str) -> QueueResource:
+    return QueueResource.of(logic.get_queue(queue_id))
 
 
 @router.patch('/queues/<queue_id>', security=ADMINS, tags=['queues'], responses=responses(404, 409))
-def update_queue(queue_id: str, changes: QueuePatch) -> Queue:
+def update_queue(queue_id: str, changes: QueuePatch) -> QueueResource:
     """Change some fields; inbound addresses are replaced as a whole."""
-    return to_api(logic.update_queue(queue_id, _fields(changes)))
+    return QueueResource.of(logic.update_queue(queue_id, _fields(changes)))
 
 
 @router.delete('/queues/<queue_id>', security=ADMINS, tags=['queues'], responses=responses(404, 409))

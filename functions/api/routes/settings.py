@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from inboxdesk.logic import queues as logic
-from inboxdesk.models.api import Appearance, FilterEntry, OutgoingFilter, OutgoingFilterUpdate
+from inboxdesk.logic import settings as logic
+from inboxdesk.models.api import Appearance, FilterEntryResource, OutgoingFilter, OutgoingFilterUpdate
 
 from ..access import ADMINS, AGENTS, actor
 from ..etag import etag, parse_if_match
@@ -20,12 +20,7 @@ IfMatch = Annotated[str | None, Header(description='the ETag you read; 412 when 
 
 
 def _filter_response(entries: list[logic.FilterEntry], version: int) -> Response[OutgoingFilter]:
-    body = OutgoingFilter(
-        entries=[
-            FilterEntry(address=e.address, source=e.source, removable=e.removable, used_by=list(e.used_by))
-            for e in entries
-        ]
-    )
+    body = OutgoingFilter(entries=[FilterEntryResource.model_validate(e) for e in entries])
     return Response(200, 'application/json', body, headers={'ETag': etag(version)})
 
 

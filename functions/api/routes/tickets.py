@@ -8,28 +8,23 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
-from inboxdesk.logic import tickets_api as logic
-from inboxdesk.models import Message as StoredMessage
-from inboxdesk.models import Participant
-from inboxdesk.models import Ticket as StoredTicket
+from inboxdesk.logic import attachments, replies, tickets
+from inboxdesk.models import Participant, Ticket
 from inboxdesk.models.api import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    AttachmentLink,
     Created,
     EmailAddress,
     Identifier,
-    Message,
     MessageList,
+    MessageResource,
     NewTicketRequest,
     NoteRequest,
-    Person,
     ReplyRequest,
-    Ticket,
     TicketPage,
     TicketPatch,
-    TicketStatus,
+    TicketResource,
 )
+from inboxdesk.models.vocabulary import TicketStatus
+from inboxdesk.names import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 from ..access import AGENTS, actor
 from ..etag import etag, parse_if_match
@@ -40,63 +35,9 @@ router = Router()  # type: ignore[no-untyped-call]  # Powertools Router is untyp
 TicketId = Annotated[str, Path(pattern=r'^[A-Za-z0-9_-]{1,64}$')]
 
 
-def _person(p: Participant) -> Person:
-    return Person(email=p.email, name=p.name)
-
-
-def ticket_to_api(ticket: StoredTicket) -> Ticket:
-    return Ticket(
-        id=ticket.id,
-        number=ticket.number,
-        title=ticket.title,
-        status=ticket.status,
-        priority=ticket.priority,
-        queue_id=ticket.queue_id,
-        assignee=ticket.assignee,
-        customer=_person(ticket.customer),
-        created_at=ticket.created_at,
-        last_activity_at=ticket.last_activity_at,
-        message_count=ticket.message_count,
-        version=ticket.version,
-    )
-
-
-def message_to_api(m: StoredMessage) -> Message:
-    base = f'/tickets/{m.ticket_id}/messages/{m.id}/attachments/'
-    author = Person(email=m.author) if m.author else (_person(m.sender) if m.sender else None)
-    return Message(
-        id=m.id,
-        ticket_id=m.ticket_id,
-        direction=m.direction,
-        author=author,
-        to=[_person(p) for p in m.to],
-        cc=[_person(p) for p in m.cc],
-        subject=m.subject,
-        text=m.text,
-        html=logic.sanitise_html(m.html),
-        attachments=[
-            AttachmentLink(
-                id=a.id,
-                filename=a.filename,
-                content_type=a.content_type,
-                size=a.size,
-                inline=a.inline,
-                content_id=a.content_id,
-                download_url=base + a.id if a.s3_key else None,
-            )
-            for a in m.attachments
-        ],
-        created_at=m.created_at,
-        threading_rule=m.thread_rule,
-        is_automatic=m.flags.automatic,
-        is_bounce=m.flags.bounce,
-        delivery_status=m.delivery_status,
-        delivery_reason=m.delivery_reason,
-    )
-
-
-def _with_etag(ticket: StoredTicket, status: int = 200) -> Response[Ticket]:
-    return Response(status, 'application/json', ticket_to_api(ticket), headers={'ETag': etag(ticket.version)})
+def _with_etag(ticket: Ticket, status: int = 200) -> Response[TicketResource]:
+    body = TicketResource.model_validate(ticket)
+    return Response(status, 'application/json', body, headers={'ETag': etag(ticket.version)})
 
 
 @router.get('/tickets', security=AGENTS, tags=['tickets'], responses=responses())
@@ -109,16 +50,16 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> TicketPage:
     """Newest activity first. Filter by one of queue, assignee or customer, each with or without status."""
-    items, next_cursor = logic.list_tickets(
+    items, next_cursor = tickets.list_tickets(
         queue=queue, status=status, assignee=assignee, customer=customer, cursor=cursor, limit=limit
     )
-    return TicketPage(items=[ticket_to_api(t) for t in items], next_cursor=next_cursor)
+    return TicketPage(items=[TicketResource.model_validate(t) for t in items], next_cursor=next_cursor)
 
 
 @router.post('/tickets', security=AGENTS, tags=['tickets'], responses=responses(404))
 def create_ticket(request: NewTicketRequest) -> Response[Created]:
     """Open a ticket on a customer's behalf; its first message is emailed to them (queued)."""
-    ticket, message = logic.open_ticket(
+    ticket, message = replies.open_ticket(
         author=actor(router),
         customer=Participant(name=request.customer_name, email=request.customer),
         title=request.title,
@@ -129,7 +70,7 @@ def create_ticket(request: NewTicketRequest) -> Response[Created]:
         cc=list(request.cc),
         attachment_ids=list(request.attachment_ids),
     )
-    body = Created(ticket=ticket_to_api(ticket), message=message_to_api(message))
+    body = Created(ticket=TicketResource.model_validate(ticket), message=MessageResource.of(message))
     return Response(
         201,
         'application/json',
@@ -139,15 +80,15 @@ def create_ticket(request: NewTicketRequest) -> Response[Created]:
 
 
 @router.get('/tickets/by-number/<number>', security=AGENTS, tags=['tickets'], responses=responses(404))
-def get_ticket_by_number(number: Annotated[int, Path(ge=1, le=10**12)]) -> Response[Ticket]:
+def get_ticket_by_number(number: Annotated[int, Path(ge=1, le=10**12)]) -> Response[TicketResource]:
     """The ticket with this human number (`#1042` is 1042)."""
-    return _with_etag(logic.get_ticket_by_number(number))
+    return _with_etag(tickets.get_ticket_by_number(number))
 
 
 @router.get('/tickets/<ticket_id>', security=AGENTS, tags=['tickets'], responses=responses(404))
-def get_ticket(ticket_id: TicketId) -> Response[Ticket]:
+def get_ticket(ticket_id: TicketId) -> Response[TicketResource]:
     """The ticket; its ETag is the version to send in If-Match."""
-    return _with_etag(logic.get_ticket(ticket_id))
+    return _with_etag(tickets.get_ticket(ticket_id))
 
 
 @router.patch('/tickets/<ticket_id>', security=AGENTS, tags=['tickets'], responses=responses(404, 412, 428))
@@ -155,16 +96,16 @@ def update_ticket(
     ticket_id: TicketId,
     changes: TicketPatch,
     if_match: Annotated[str | None, Header(description='the ETag of the ticket you read (required)')] = None,
-) -> Response[Ticket]:
+) -> Response[TicketResource]:
     """Change status, assignee, priority, queue or title; 412 when someone changed the ticket since."""
     data: dict[str, Any] = changes.model_dump(exclude_unset=True)
-    return _with_etag(logic.update_ticket(ticket_id, data, parse_if_match(if_match)))
+    return _with_etag(tickets.update_ticket(ticket_id, data, parse_if_match(if_match)))
 
 
 @router.get('/tickets/<ticket_id>/messages', security=AGENTS, tags=['messages'], responses=responses(404))
 def list_messages(ticket_id: TicketId) -> MessageList:
     """The conversation in order: sanitised HTML, text, attachments, direction, flags, delivery status."""
-    return MessageList(items=[message_to_api(m) for m in logic.list_messages(ticket_id)])
+    return MessageList(items=[MessageResource.of(m) for m in tickets.list_messages(ticket_id)])
 
 
 @router.get(
@@ -175,14 +116,14 @@ def list_messages(ticket_id: TicketId) -> MessageList:
 )
 def get_message_attachment(ticket_id: TicketId, message_id: str, attachment_id: str) -> Response[Any]:
     """Redirects to the bytes; served as a download, inline only for raster images."""
-    url = logic.message_attachment_url(ticket_id, message_id, attachment_id)
+    url = attachments.message_attachment_url(ticket_id, message_id, attachment_id)
     return Response(302, None, '', headers={'Location': url, **REDIRECT_HEADERS})
 
 
 @router.post('/tickets/<ticket_id>/replies', security=AGENTS, tags=['messages'], responses=responses(404))
-def reply(ticket_id: TicketId, request: ReplyRequest) -> Response[Message]:
+def reply(ticket_id: TicketId, request: ReplyRequest) -> Response[MessageResource]:
     """Email the customer: stored as an outbound message with delivery status `queued` (202)."""
-    message = logic.reply(
+    message = replies.reply(
         ticket_id,
         author=actor(router),
         text=request.text or '',
@@ -190,11 +131,11 @@ def reply(ticket_id: TicketId, request: ReplyRequest) -> Response[Message]:
         cc=list(request.cc),
         attachment_ids=list(request.attachment_ids),
     )
-    return Response(202, 'application/json', message_to_api(message))
+    return Response(202, 'application/json', MessageResource.of(message))
 
 
 @router.post('/tickets/<ticket_id>/notes', security=AGENTS, tags=['messages'], responses=responses(404))
-def add_note(ticket_id: TicketId, request: NoteRequest) -> Response[Message]:
+def add_note(ticket_id: TicketId, request: NoteRequest) -> Response[MessageResource]:
     """An internal note: visible to agents, never emailed."""
-    note = logic.add_note(ticket_id, author=actor(router), text=request.text or '', html=request.html or '')
-    return Response(201, 'application/json', message_to_api(note))
+    note = replies.add_note(ticket_id, author=actor(router), text=request.text or '', html=request.html or '')
+    return Response(201, 'application/json', MessageResource.of(note))

@@ -87,3 +87,50 @@ def test_token_command_prints_a_token_verifiable_with_the_stored_key(tmp_path, c
     assert verify_token(token, key=load_dev_key(tmp_path))['email'] == 'cy@example.com'
     # And a bad address is refused
     assert main(['token', '--role', 'agent', '--email', 'nobody', '--dev-dir', str(tmp_path)]) == 2
+
+
+# Who may call what: the policy, written out. A route the resolver has without a row here fails
+# `test_every_route_has_a_row_and_every_row_a_route`; a row that is wrong fails the integration matrix
+# (tests/integration/test_api_access.py), which calls each route as each caller.
+OK = 'answered'  # neither 401 nor 403, and not a server error
+POLICY: dict[tuple[str, str], dict[str, int | str]] = {
+    ('GET', '/health'): {'anonymous': OK, 'agent': OK, 'admin': OK},
+    ('GET', '/openapi.json'): {'anonymous': OK, 'agent': OK, 'admin': OK},
+    ('GET', '/docs'): {'anonymous': OK, 'agent': OK, 'admin': OK},
+    ('GET', '/tickets'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('POST', '/tickets'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('GET', '/tickets/by-number/<number>'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('GET', '/tickets/<ticket_id>'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('PATCH', '/tickets/<ticket_id>'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('GET', '/tickets/<ticket_id>/messages'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('GET', '/tickets/<ticket_id>/messages/<message_id>/attachments/<attachment_id>'): {
+        'anonymous': 401,
+        'agent': OK,
+        'admin': OK,
+    },
+    ('POST', '/tickets/<ticket_id>/replies'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('POST', '/tickets/<ticket_id>/notes'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('POST', '/attachments'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('GET', '/attachments/<attachment_id>'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('GET', '/queues'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('POST', '/queues'): {'anonymous': 401, 'agent': 403, 'admin': OK},
+    ('GET', '/queues/<queue_id>'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('PATCH', '/queues/<queue_id>'): {'anonymous': 401, 'agent': 403, 'admin': OK},
+    ('DELETE', '/queues/<queue_id>'): {'anonymous': 401, 'agent': 403, 'admin': OK},
+    ('GET', '/settings/outgoing-filter'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('PUT', '/settings/outgoing-filter'): {'anonymous': 401, 'agent': 403, 'admin': OK},
+    ('GET', '/settings/appearance'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('PUT', '/settings/appearance'): {'anonymous': 401, 'agent': 403, 'admin': OK},
+    ('GET', '/customers'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+}
+
+
+def test_every_route_has_a_row_and_every_row_a_route():
+    # Given every route the API's resolver has
+    from api.access import routes
+    from api.handler import app
+
+    served = {(route.method, route.path) for route in routes(app)}
+    # Then the policy has a row for each, and no row for a route that does not exist
+    assert sorted(served - POLICY.keys()) == [], 'add a row to POLICY for each new route'
+    assert sorted(POLICY.keys() - served) == []

@@ -1,7 +1,8 @@
 import pytest
 
 from api.etag import etag, parse_if_match
-from inboxdesk.logic.tickets_api import InvalidRequestError, content_disposition, safe_filename
+from inboxdesk.errors import InvalidRequestError
+from inboxdesk.logic.attachments import content_disposition, safe_filename
 
 
 @pytest.mark.parametrize(

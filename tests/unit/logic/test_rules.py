@@ -7,7 +7,7 @@ import json
 import pytest
 
 from inboxdesk import notices
-from inboxdesk.dal.keys import normalise_address, normalise_message_id
+from inboxdesk.ids import normalise_address, normalise_rfc_id
 from inboxdesk.logic import loops, routing, threading
 from inboxdesk.logic.ingest import description_of, title_of
 from inboxdesk.mail import read_email
@@ -24,7 +24,7 @@ def mail(headers: str, body: str = 'hello') -> ParsedEmail:
 
 def test_addresses_compare_without_case_or_plus_tag():
     assert normalise_address(' Support+EU@InboxDesk.Test ') == 'support@inboxdesk.test'
-    assert normalise_message_id(' <Abc.1@Host> ') == 'Abc.1@Host'
+    assert normalise_rfc_id(' <Abc.1@Host> ') == 'Abc.1@Host'
 
 
 def test_routing_tries_envelope_then_delivered_to_original_to_to_cc():
@@ -155,13 +155,13 @@ def test_notice_shapes():
 
 
 def test_message_ids_we_make_carry_a_ticket_hint():
-    from inboxdesk.dal.ids import new_id
+    from inboxdesk.ids import new_id
 
     ticket_id = new_id()
     made = threading.make_message_id(ticket_id, 'inboxdesk.test')
     assert made.startswith(f'<{ticket_id}.') and made.endswith('@inboxdesk.test>')
     other = threading.make_message_id(new_id(), 'inboxdesk.test')
-    assert threading.ticket_hints([normalise_message_id(made), 'abc@x', normalise_message_id(other)]) == [
+    assert threading.ticket_hints([normalise_rfc_id(made), 'abc@x', normalise_rfc_id(other)]) == [
         ticket_id,
         other[1:27],
     ]

@@ -25,14 +25,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from inboxdesk.errors import InboxdeskError
+from inboxdesk.names import ADMINS_GROUP, AGENTS_GROUP
 
 DEV_ISSUER: Final = 'https://inboxdesk.local/dev'
 DEV_AUDIENCE: Final = 'inboxdesk-api'
 DEV_TOKEN_LIFETIME: Final = 12 * 3600
 ENV_DEV_DIR: Final = 'INBOXDESK_DEV_DIR'  # where the dev key lives; default `.dev` in the working folder
 KEY_FILE: Final = 'jwt.key'
-ADMINS_GROUP: Final = 'admins'
-AGENTS_GROUP: Final = 'agents'
 _LEEWAY = 30  # seconds of clock skew accepted on exp/nbf/iat, as small as a gateway would allow
 
 

@@ -1,6 +1,9 @@
-"""Settings the functions read from their environment, validated once per cold start.
+"""Settings the functions read from their environment: one object per function, validated at cold start.
 
-A frozen dataclass, not pydantic: pydantic stays out of the inbound function's import path."""
+Each handler calls its loader (`inbound_settings()`, `api_settings()`) when it is imported, so a deploy
+without a variable the function needs fails loudly there, before it accepts any work. The data layer
+reads only `storage_settings()`, the part every function shares. Frozen dataclasses, not pydantic:
+pydantic stays out of the inbound function's import path."""
 
 from __future__ import annotations
 
@@ -16,13 +19,31 @@ ENV_INLINE_BODY_LIMIT = 'INLINE_BODY_LIMIT'
 
 
 @dataclass(frozen=True, slots=True)
-class InboundSettings:
+class StorageSettings:
     table_name: str
     mail_bucket: str
+    inline_body_limit: int  # bodies larger than this (UTF-8 bytes, text + html) go to S3
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSettings:
+    storage: StorageSettings
     event_bus: str | None  # no bus: events are not published (logged once)
     own_domains: tuple[str, ...]  # every address in these domains is ours (creation-address domains)
     queue_cache_seconds: float  # how long a container trusts its copy of the queues (routing, own addresses)
-    inline_body_limit: int  # bodies larger than this (UTF-8 bytes, text + html) go to S3
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    storage: StorageSettings
+    outbound_queue_url: str  # replies are accepted only when they can be queued for sending
+
+
+def _required(*names: str) -> dict[str, str]:
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        raise ConfigurationError(f'missing environment variables: {", ".join(missing)}')
+    return {name: os.environ[name] for name in names}
 
 
 def _int(name: str, default: int) -> int:
@@ -32,21 +53,43 @@ def _int(name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError as exc:
-        raise ConfigurationError(f'{name} must be an integer') from exc
+        raise ConfigurationError(f'{name} must be an integer, not {value!r}') from exc
+
+
+@cache
+def storage_settings() -> StorageSettings:
+    """The table, the mail bucket and the inline body limit; ConfigurationError when one is missing."""
+    found = _required(resources.ENV_TABLE, resources.ENV_MAIL_BUCKET)
+    return StorageSettings(
+        table_name=found[resources.ENV_TABLE],
+        mail_bucket=found[resources.ENV_MAIL_BUCKET],
+        inline_body_limit=_int(ENV_INLINE_BODY_LIMIT, 4096),
+    )
 
 
 @cache
 def inbound_settings() -> InboundSettings:
-    """The settings, read once; raises ConfigurationError when a required variable is missing."""
-    missing = [name for name in (resources.ENV_TABLE, resources.ENV_MAIL_BUCKET) if not os.environ.get(name)]
-    if missing:
-        raise ConfigurationError(f'missing environment variables: {", ".join(missing)}')
-    domains = tuple(d.strip().lower().lstrip('@') for d in os.environ.get(resources.ENV_OWN_DOMAINS, '').split(','))
+    """The inbound function's settings, read once; ConfigurationError when a required variable is missing."""
+    domains = (d.strip().lower().lstrip('@') for d in os.environ.get(resources.ENV_OWN_DOMAINS, '').split(','))
     return InboundSettings(
-        table_name=os.environ[resources.ENV_TABLE],
-        mail_bucket=os.environ[resources.ENV_MAIL_BUCKET],
+        storage=storage_settings(),
         event_bus=os.environ.get(resources.ENV_EVENT_BUS) or None,
         own_domains=tuple(d for d in domains if d),
         queue_cache_seconds=float(_int(ENV_QUEUE_CACHE_SECONDS, 60)),
-        inline_body_limit=_int(ENV_INLINE_BODY_LIMIT, 4096),
     )
+
+
+@cache
+def api_settings() -> ApiSettings:
+    """The API function's settings (also the reply sweep's), read once; ConfigurationError when one is missing."""
+    storage = storage_settings()
+    return ApiSettings(
+        storage=storage,
+        outbound_queue_url=_required(resources.ENV_OUTBOUND_QUEUE_URL)[resources.ENV_OUTBOUND_QUEUE_URL],
+    )
+
+
+def clear_settings() -> None:
+    """Read the environment again on next use (tests and the dev runtime change it)."""
+    for loader in (storage_settings, inbound_settings, api_settings):
+        loader.cache_clear()

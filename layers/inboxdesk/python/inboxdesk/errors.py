@@ -1,4 +1,6 @@
-"""Domain errors: logic and handlers see only these, never storage or transport errors."""
+"""Domain errors: logic and handlers see only these, never storage or transport errors.
+
+The API maps each class to a status in one table (`api.problems.STATUS_OF`); anything else is a 500."""
 
 
 class InboxdeskError(Exception):
@@ -9,12 +11,28 @@ class NotFoundError(InboxdeskError):
     """The thing asked for does not exist."""
 
 
+class InvalidRequestError(InboxdeskError):
+    """The request is well-formed but breaks a rule, e.g. an attachment that was never uploaded."""
+
+
 class ConflictError(InboxdeskError):
-    """The request conflicts with the current state (409)."""
+    """The request conflicts with the current state."""
+
+
+class QueueAddressTakenError(ConflictError):
+    """An inbound address already belongs to another queue."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(f'the address {address} already belongs to another queue')
+        self.address = address
 
 
 class PreconditionFailedError(InboxdeskError):
-    """Someone else changed the item since the caller read it (412)."""
+    """Someone else changed the item since the caller read it."""
+
+
+class PreconditionRequiredError(InboxdeskError):
+    """A change that needs If-Match came without it."""
 
 
 class TicketNumberTakenError(PreconditionFailedError):
@@ -64,3 +82,12 @@ class InvalidAddressError(InboxdeskError):
         super().__init__(f'{field} is not a usable mail address: {address!r}')
         self.field = field
         self.address = address
+
+
+class NoQueueError(ConfigurationError):
+    """No queue matches the mail, there is no default queue, and none could be made: the record is retried,
+    then lands in the DLQ."""
+
+
+class StoredMailUnavailableError(InboxdeskError):
+    """The raw mail named by a notice cannot be read (yet): the record is retried, then lands in the DLQ."""

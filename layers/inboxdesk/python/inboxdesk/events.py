@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from inboxdesk import resources
 from inboxdesk.config import inbound_settings
+from inboxdesk.names import EVENT_PUBLISH_FAILED_METRIC
 from inboxdesk.observability import count, logger
 
 if TYPE_CHECKING:
@@ -51,11 +52,11 @@ def publish(events: list[tuple[str, dict[str, Any]]]) -> bool:
         response = _events().put_events(Entries=entries)
     except Exception as exc:  # noqa: BLE001 - publishing must never fail an ingestion that is already stored
         logger.warning('event publish failed', error=type(exc).__name__, events=len(entries))
-        count('EventPublishFailed', len(entries))
+        count(EVENT_PUBLISH_FAILED_METRIC, len(entries))
         return False
     failed = int(response.get('FailedEntryCount', 0))
     if failed:
         logger.warning('event publish failed', failed=failed, events=len(entries))
-        count('EventPublishFailed', failed)
+        count(EVENT_PUBLISH_FAILED_METRIC, failed)
         return False
     return True

@@ -12,8 +12,7 @@ import os
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-SERVICE_INBOUND = 'inboxdesk-inbound'  # as infra.constants names them
-SERVICE_API = 'inboxdesk-api'
+from inboxdesk.names import METRICS_NAMESPACE, SERVICE_INBOUND
 
 
 def service_name(default: str) -> str:
@@ -22,7 +21,7 @@ def service_name(default: str) -> str:
 
 
 logger = Logger(service=service_name(SERVICE_INBOUND))
-metrics = Metrics(namespace=os.environ.get('POWERTOOLS_METRICS_NAMESPACE', 'Inboxdesk'))
+metrics = Metrics(namespace=os.environ.get('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE))
 
 
 def count(name: str, value: int = 1) -> None:

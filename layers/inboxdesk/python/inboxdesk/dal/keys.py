@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
+from inboxdesk.ids import normalise_address, normalise_rfc_id
+
 TICKET_SK: Final = 'TICKET'
 TICKET_LIST_SK: Final = 'TICKET#LIST'
 MESSAGE_SK_PREFIX: Final = 'MSG#'
@@ -30,25 +32,12 @@ def _part(value: str) -> str:
     return 'sha256:' + hashlib.sha256(value.encode('utf-8')).hexdigest()
 
 
-def normalise_message_id(message_id: str) -> str:
-    """`<abc@host>` and ` abc@host ` are the same Message-ID; the local part keeps its case."""
-    return message_id.strip().strip('<>').strip()
-
-
-def normalise_address(address: str) -> str:
-    """Lower-case, and the plus-tag of the local part removed: `Support+x@Ex.com` -> `support@ex.com`."""
-    local, _, domain = address.strip().lower().rpartition('@')
-    if not local:
-        return address.strip().lower()
-    return f'{local.split("+", 1)[0]}@{domain}'
-
-
 def ticket_pk(ticket_id: str) -> str:
     return f'TICKET#{ticket_id}'
 
 
 def message_sk(message_id: str) -> str:
-    """Message ids are time-ordered (`dal.ids.new_id`), so the partition reads in arrival order."""
+    """Message ids are time-ordered (`ids.new_id`), so the partition reads in arrival order."""
     return f'{MESSAGE_SK_PREFIX}{message_id}'
 
 
@@ -99,12 +88,12 @@ def address_pk(address: str) -> str:
 
 def message_id_pk(message_id: str) -> str:
     """The threading pointer: any Message-ID we stored or sent -> its ticket and message."""
-    return f'MSGID#{_part(normalise_message_id(message_id))}'
+    return f'MSGID#{_part(normalise_rfc_id(message_id))}'
 
 
 def dedupe_pk(queue_id: str, message_id: str) -> str:
     """The de-duplication guard of one mail in one queue (conditional put)."""
-    return f'DEDUP#{queue_id}#{_part(normalise_message_id(message_id))}'
+    return f'DEDUP#{queue_id}#{_part(normalise_rfc_id(message_id))}'
 
 
 def source_pk(ses_message_id: str | None, bucket: str, key: str) -> str:

@@ -9,18 +9,14 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from inboxdesk import resources
-from inboxdesk.config import inbound_settings
-from inboxdesk.errors import InboxdeskError
+from inboxdesk.config import storage_settings
+from inboxdesk.errors import StoredMailUnavailableError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 _client: S3Client | None = None
 _SAFE = re.compile(r'[^A-Za-z0-9._-]+')
-
-
-class StoredMailUnavailableError(InboxdeskError):
-    """The raw mail named by a notice cannot be read (yet): the record is retried, then lands in the DLQ."""
 
 
 def _s3() -> S3Client:
@@ -64,7 +60,7 @@ def body_key(ticket_id: str, message_id: str) -> str:
 
 def put_object(key: str, data: bytes, content_type: str) -> None:
     """Write one object into the mail bucket (server-side encryption comes from the bucket's default)."""
-    _s3().put_object(Bucket=inbound_settings().mail_bucket, Key=key, Body=data, ContentType=content_type)
+    _s3().put_object(Bucket=storage_settings().mail_bucket, Key=key, Body=data, ContentType=content_type)
 
 
 def put_body(key: str, *, text: str, html: str) -> None:
@@ -73,7 +69,7 @@ def put_body(key: str, *, text: str, html: str) -> None:
 
 def get_body(key: str) -> tuple[str, str]:
     """(text, html) of a body stored in S3."""
-    data: dict[str, Any] = json.loads(_s3().get_object(Bucket=inbound_settings().mail_bucket, Key=key)['Body'].read())
+    data: dict[str, Any] = json.loads(_s3().get_object(Bucket=storage_settings().mail_bucket, Key=key)['Body'].read())
     return str(data.get('text', '')), str(data.get('html', ''))
 
 
@@ -83,7 +79,7 @@ def delete_objects(keys: list[str]) -> None:
         chunk = keys[start : start + 1000]
         if chunk:
             _s3().delete_objects(
-                Bucket=inbound_settings().mail_bucket, Delete={'Objects': [{'Key': k} for k in chunk], 'Quiet': True}
+                Bucket=storage_settings().mail_bucket, Delete={'Objects': [{'Key': k} for k in chunk], 'Quiet': True}
             )
 
 
@@ -92,7 +88,7 @@ def object_size(key: str) -> int | None:
     from botocore.exceptions import ClientError
 
     try:
-        return int(_s3().head_object(Bucket=inbound_settings().mail_bucket, Key=key)['ContentLength'])
+        return int(_s3().head_object(Bucket=storage_settings().mail_bucket, Key=key)['ContentLength'])
     except ClientError as exc:
         if exc.response.get('Error', {}).get('Code') in ('404', 'NoSuchKey', 'NotFound'):
             return None
@@ -104,7 +100,7 @@ def presign_put(key: str, *, content_type: str, size: int, expires_in: int) -> s
     return _s3().generate_presigned_url(
         'put_object',
         Params={
-            'Bucket': inbound_settings().mail_bucket,
+            'Bucket': storage_settings().mail_bucket,
             'Key': key,
             'ContentType': content_type,
             'ContentLength': size,
@@ -118,7 +114,7 @@ def presign_get(key: str, *, disposition: str, content_type: str, expires_in: in
     return _s3().generate_presigned_url(
         'get_object',
         Params={
-            'Bucket': inbound_settings().mail_bucket,
+            'Bucket': storage_settings().mail_bucket,
             'Key': key,
             'ResponseContentDisposition': disposition,
             'ResponseContentType': content_type,

@@ -9,14 +9,11 @@ reports). `pending` lists the entries left behind, oldest first, in one Query.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inboxdesk import resources
 from inboxdesk.dal import keys
 from inboxdesk.dal.table import OutboxItem
-from inboxdesk.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -30,7 +27,7 @@ _sqs_client: SQSClient | None = None
 class OutboxEntry:
     ticket_id: str
     message_id: str  # our id of the message
-    rfc_message_id: str
+    rfc_id: str
     created_at: str
 
 
@@ -41,7 +38,7 @@ def outbox_item(message: Message) -> OutboxItem:
         keys.outbox_sk(message.created_at, message.ticket_id, message.id),
         ticket_id=message.ticket_id,
         message_id=message.id,
-        rfc_message_id=message.message_id or '',
+        rfc_id=message.rfc_id or '',
         created_at=message.created_at,
     )
 
@@ -51,9 +48,9 @@ def _item(entry: OutboxEntry) -> OutboxItem:
 
 
 def pending(created_before: str, limit: int) -> list[OutboxEntry]:
-    """Entries of messages created before `created_before` (ISO, as `dal.ids.iso_time`), oldest first."""
+    """Entries of messages created before `created_before` (ISO, as `ids.iso_time`), oldest first."""
     return [
-        OutboxEntry(item.ticket_id, item.message_id, item.rfc_message_id, item.created_at)
+        OutboxEntry(item.ticket_id, item.message_id, item.rfc_id, item.created_at)
         for item in OutboxItem.query(keys.OUTBOX_PK, OutboxItem.sk < created_before, limit=limit, page_size=limit)
     ]
 
@@ -64,7 +61,7 @@ def remove(entry: OutboxEntry) -> None:
 
 
 def entry_of(message: Message) -> OutboxEntry:
-    return OutboxEntry(message.ticket_id, message.id, message.message_id or '', message.created_at)
+    return OutboxEntry(message.ticket_id, message.id, message.rfc_id or '', message.created_at)
 
 
 def _sqs() -> SQSClient:
@@ -76,9 +73,6 @@ def _sqs() -> SQSClient:
     return _sqs_client
 
 
-def send_job(job: ReplyJob) -> None:
-    """Put a job on the outbound queue (`OUTBOUND_QUEUE_URL`); botocore errors propagate."""
-    url = os.environ.get(resources.ENV_OUTBOUND_QUEUE_URL)
-    if not url:
-        raise ConfigurationError(f'{resources.ENV_OUTBOUND_QUEUE_URL} is not set')
-    _sqs().send_message(QueueUrl=url, MessageBody=json.dumps(job.to_json(), separators=(',', ':')))
+def send_job(job: ReplyJob, queue_url: str) -> None:
+    """Put a job on the outbound queue; botocore errors propagate."""
+    _sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(job.to_json(), separators=(',', ':')))

@@ -11,7 +11,8 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from inboxdesk.dal import ids, keys
+from inboxdesk import ids
+from inboxdesk.dal import keys
 from inboxdesk.dal.table import SettingItem
 from inboxdesk.errors import PreconditionFailedError
 

@@ -42,7 +42,9 @@ is written in one transaction with its outbox entry, which is deleted once its j
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, cast
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -56,55 +58,24 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from inboxdesk import resources
+from inboxdesk.errors import InboxdeskError
 
 _DEFAULT_TABLE = resources.LOCAL_NAMES[resources.ENV_TABLE]
 
 
-class _Gsi1(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = 'gsi1'
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
-
-
-class _Gsi2(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = 'gsi2'
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True)
-    gsi2sk = UnicodeAttribute(range_key=True)
-
-
-class _Gsi3(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = 'gsi3'
-        projection = AllProjection()
-
-    gsi3pk = UnicodeAttribute(hash_key=True)
-    gsi3sk = UnicodeAttribute(range_key=True)
-
-
-class _Gsi4(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = 'gsi4'
-        projection = AllProjection()
-
-    gsi4pk = UnicodeAttribute(hash_key=True)
-    gsi4sk = UnicodeAttribute(range_key=True)
-
-
-class _Gsi5(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = 'gsi5'
-        projection = AllProjection()
-
-    gsi5pk = UnicodeAttribute(hash_key=True)
-    gsi5sk = UnicodeAttribute(range_key=True)
+def _index(name: str) -> GlobalSecondaryIndex[Any]:
+    """One overloaded index `<name>` on `<name>pk` / `<name>sk`, every attribute projected."""
+    meta = type('Meta', (), {'index_name': name, 'projection': AllProjection()})
+    attributes = {
+        'Meta': meta,
+        f'{name}pk': UnicodeAttribute(hash_key=True),
+        f'{name}sk': UnicodeAttribute(range_key=True),
+    }
+    index_class = type(f'Index_{name}', (GlobalSecondaryIndex,), attributes)
+    return cast('GlobalSecondaryIndex[Any]', index_class())
 
 
 class InboxdeskItem(Model):
@@ -128,11 +99,7 @@ class InboxdeskItem(Model):
     gsi5pk = UnicodeAttribute(null=True)
     gsi5sk = UnicodeAttribute(null=True)
 
-    gsi1 = _Gsi1()
-    gsi2 = _Gsi2()
-    gsi3 = _Gsi3()
-    gsi4 = _Gsi4()
-    gsi5 = _Gsi5()
+    gsi1, gsi2, gsi3, gsi4, gsi5 = (_index(name) for name in resources.TABLE_INDEXES)
 
 
 class TicketItem(InboxdeskItem, discriminator='ticket'):
@@ -169,7 +136,7 @@ class MessageItem(InboxdeskItem, discriminator='message'):
     created_at = UnicodeAttribute()
     author = UnicodeAttribute(null=True)
     raw_key = UnicodeAttribute(null=True)
-    rfc_message_id = UnicodeAttribute(null=True)
+    rfc_id = UnicodeAttribute(null=True, attr_name='rfc_message_id')  # stored under its first name
     in_reply_to = UnicodeAttribute(null=True)
     references = ListAttribute(of=UnicodeAttribute, default=list)
     provider_message_ids = ListAttribute(of=UnicodeAttribute, default=list)
@@ -237,7 +204,7 @@ class OutboxItem(InboxdeskItem, discriminator='outbox'):
 
     ticket_id = UnicodeAttribute()
     message_id = UnicodeAttribute()  # our id of the message
-    rfc_message_id = UnicodeAttribute()
+    rfc_id = UnicodeAttribute(attr_name='rfc_message_id')  # stored under its first name
     created_at = UnicodeAttribute()
 
 
@@ -273,9 +240,60 @@ def connection() -> Connection:
     return _connection
 
 
-def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
-    """One code per item of the cancelled transaction, in the order the items were added."""
-    return [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
+class Transaction:
+    """One TransactWriteItems whose parts name the error their failed condition means.
+
+    `tx.put(guard, condition=..., on_conflict=DuplicateMessageError(...))`: when DynamoDB cancels the
+    transaction, the error of the earliest added part whose condition failed is raised; `otherwise(exc)`
+    when none of those failed (a part without `on_conflict`, or a concurrent transaction). PynamoDB sends
+    deletes, then puts, then updates, whatever the order they were added: the parts are matched to
+    DynamoDB's cancellation reasons in that order, never by the caller counting positions.
+    """
+
+    def __init__(self, otherwise: Callable[[TransactWriteError], InboxdeskError]) -> None:
+        self._tx = TransactWrite(connection=connection())
+        self._parts: dict[str, list[tuple[int, InboxdeskError | None]]] = {'delete': [], 'put': [], 'update': []}
+        self._added = 0
+        self._otherwise = otherwise
+
+    def _label(self, kind: str, on_conflict: InboxdeskError | None) -> None:
+        self._parts[kind].append((self._added, on_conflict))
+        self._added += 1
+
+    def put(self, item: Model, *, condition: Any = None, on_conflict: InboxdeskError | None = None) -> None:
+        self._tx.save(item, condition=condition)
+        self._label('put', on_conflict)
+
+    def update(
+        self, item: Model, actions: list[Any], *, condition: Any = None, on_conflict: InboxdeskError | None = None
+    ) -> None:
+        self._tx.update(item, actions=actions, condition=condition)
+        self._label('update', on_conflict)
+
+    def delete(self, item: Model, *, condition: Any = None, on_conflict: InboxdeskError | None = None) -> None:
+        self._tx.delete(item, condition=condition)
+        self._label('delete', on_conflict)
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if kind is not None:
+            return
+        try:
+            self._tx._commit()  # what `with TransactWrite()` runs on exit
+        except TransactWriteError as cancelled:
+            sent = self._parts['delete'] + self._parts['put'] + self._parts['update']
+            failed = [
+                (added, error)
+                for (added, error), reason in zip(sent, cancelled.cancellation_reasons or [], strict=False)
+                if error is not None and reason is not None and reason.code == 'ConditionalCheckFailed'
+            ]
+            if failed:
+                raise min(failed, key=lambda part: part[0])[1] from cancelled
+            raise self._otherwise(cancelled) from cancelled
 
 
 __all__ = [
@@ -293,8 +311,8 @@ __all__ = [
     'SettingItem',
     'TicketItem',
     'TicketNumberItem',
+    'Transaction',
     'TransactWriteError',
     'UploadItem',
-    'cancellation_codes',
     'connection',
 ]

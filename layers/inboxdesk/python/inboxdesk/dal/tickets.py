@@ -8,9 +8,10 @@ write of it is conditional on the version read, so concurrent writers never lose
 A queued outbound message (an agent's reply, or the first message of a ticket an agent opens) is
 written with its outbox entry (`dal.outbox`) in the same transaction.
 
-For the API: get_ticket, get_ticket_by_number, list_tickets, update_ticket, list_messages,
-get_message, add_outbound_message, add_note. For the outbound sender: mark_delivery. For ingestion:
-lookup_thread, bump_for_message, create_ticket, append_message.
+The rules (which changes are allowed, who joins a ticket, when to retry) are `logic`'s: this module
+stores what it is given. For the API: get_ticket, get_ticket_by_number, list_tickets, save_ticket,
+list_messages, get_message, append_agent_message. For the outbound sender: mark_delivery. For
+ingestion: lookup_thread, create_ticket, append_message.
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar, cast
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
-from inboxdesk.config import inbound_settings
-from inboxdesk.dal import customers, ids, keys, mail_store, outbox
+from inboxdesk.config import storage_settings
+from inboxdesk.dal import customers, keys, mail_store, outbox
 from inboxdesk.dal.table import (
     GuardItem,
     InboxdeskItem,
@@ -35,33 +35,34 @@ from inboxdesk.dal.table import (
     OutboxItem,
     TicketItem,
     TicketNumberItem,
-    cancellation_codes,
-    connection,
+    Transaction,
 )
 from inboxdesk.errors import (
-    ConflictError,
     DuplicateMessageError,
+    InvalidRequestError,
     NotFoundError,
     PreconditionFailedError,
     TicketNumberTakenError,
 )
+from inboxdesk.ids import normalise_rfc_id
 from inboxdesk.models import (
     DELIVERY_STATUSES,
+    DIRECTIONS,
     PRIORITIES,
+    THREAD_RULES,
     TICKET_STATUSES,
+    DeliveryStatus,
     Message,
     MessageFlags,
     Participant,
     StoredAttachment,
     Ticket,
+    TicketStatus,
     Verdicts,
 )
+from inboxdesk.names import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-DEFAULT_PAGE = 50
-MAX_PAGE = 200
-MAX_PARTICIPANTS = 50  # keeps the ticket item far below DynamoDB's 400 KB
-TICKET_FIELDS = frozenset({'status', 'assignee', 'priority', 'queue_id', 'title'})
-
+_Word = TypeVar('_Word', bound=str)
 
 # ---------------------------------------------------------------- conversions
 
@@ -75,45 +76,46 @@ def _verdicts(data: Any) -> Verdicts:
     return Verdicts(**{k: data.get(k) for k in ('spam', 'virus', 'spf', 'dkim', 'dmarc')})
 
 
+def _one_of(allowed: tuple[_Word, ...], value: str) -> _Word:
+    """A stored vocabulary value, typed; an unknown one was written by a bug and surfaces as one."""
+    for word in allowed:
+        if word == value:
+            return word
+    raise LookupError(f'stored value {value!r} is not one of {", ".join(allowed)}')
+
+
+# Attributes stored under the domain object's own names are copied without a line each: a new ticket
+# field is the dataclass field, the item attribute and the API model field.
+_TICKET_AS_STORED = tuple(
+    f.name
+    for f in fields(Ticket)
+    if f.name in TicketItem.get_attributes() and f.name not in ('participants', 'verdicts')
+)
+
+
 def _to_ticket(item: TicketItem) -> Ticket:
+    stored: dict[str, Any] = {name: getattr(item, name) for name in _TICKET_AS_STORED}
     return Ticket(
-        id=item.ticket_id,
-        number=int(item.number),
-        title=item.title,
-        description=item.description or '',
-        status=item.status,
-        queue_id=item.queue_id,
-        customer=Participant(name=item.customer_name or '', email=item.customer_email),
-        participants=_participants(item.participants),
-        assignee=item.assignee,
-        priority=item.priority or 'normal',
-        created_at=item.created_at,
-        last_activity_at=item.last_activity_at,
-        message_count=int(item.message_count or 0),
-        verdicts=_verdicts(item.verdicts),
-        version=int(item.version or 1),
+        **stored
+        | {
+            'id': item.ticket_id,
+            'status': _one_of(TICKET_STATUSES, item.status),
+            'priority': _one_of(PRIORITIES, item.priority or 'normal'),
+            'customer': Participant(name=item.customer_name or '', email=item.customer_email),
+            'participants': _participants(item.participants),
+            'verdicts': _verdicts(item.verdicts),
+        }
     )
 
 
 def _ticket_items(ticket: Ticket) -> tuple[TicketItem, TicketItem]:
     """The ticket and its list copy, with every index attribute derived from the ticket's state."""
-    attributes: dict[str, Any] = {
+    attributes: dict[str, Any] = {name: getattr(ticket, name) for name in _TICKET_AS_STORED} | {
         'ticket_id': ticket.id,
-        'number': ticket.number,
-        'title': ticket.title,
-        'description': ticket.description,
-        'status': ticket.status,
-        'queue_id': ticket.queue_id,
         'customer_name': ticket.customer.name,
         'customer_email': ticket.customer.email,
         'participants': [p.to_json() for p in ticket.participants],
-        'assignee': ticket.assignee,
-        'priority': ticket.priority,
-        'created_at': ticket.created_at,
-        'last_activity_at': ticket.last_activity_at,
-        'message_count': ticket.message_count,
         'verdicts': ticket.verdicts.to_json(),
-        'version': ticket.version,
     }
     order = keys.activity_sk(ticket.last_activity_at, ticket.id)
     pk = keys.ticket_pk(ticket.id)
@@ -180,7 +182,7 @@ def _to_message(item: MessageItem, *, resolve_body: bool = True) -> Message:
     return Message(
         id=item.message_key,
         ticket_id=item.ticket_id,
-        direction=item.direction,
+        direction=_one_of(DIRECTIONS, item.direction),
         sender=sender,
         to=_participants(item.to),
         cc=_participants(item.cc),
@@ -191,14 +193,14 @@ def _to_message(item: MessageItem, *, resolve_body: bool = True) -> Message:
         created_at=item.created_at,
         author=item.author,
         raw_key=item.raw_key,
-        message_id=item.rfc_message_id,
+        rfc_id=item.rfc_id,
         in_reply_to=item.in_reply_to,
         references=tuple(str(r) for r in item.references or ()),
         provider_message_ids=tuple(str(r) for r in item.provider_message_ids or ()),
-        thread_rule=item.thread_rule,
+        thread_rule=_one_of(THREAD_RULES, item.thread_rule) if item.thread_rule else None,
         flags=_flags(item.flags),
         attachments_withheld=bool(item.attachments_withheld),
-        delivery_status=item.delivery_status,
+        delivery_status=_one_of(DELIVERY_STATUSES, item.delivery_status) if item.delivery_status else None,
         delivery_reason=item.delivery_reason,
         verdicts=_verdicts(item.verdicts),
     )
@@ -210,7 +212,7 @@ def _message_item(message: Message) -> tuple[MessageItem, list[str]]:
     text: str | None = message.text
     html: str | None = message.html
     body_key = None
-    if len(message.text.encode('utf-8')) + len(message.html.encode('utf-8')) > inbound_settings().inline_body_limit:
+    if len(message.text.encode('utf-8')) + len(message.html.encode('utf-8')) > storage_settings().inline_body_limit:
         body_key = mail_store.body_key(message.ticket_id, message.id)
         mail_store.put_body(body_key, text=message.text, html=message.html)
         written.append(body_key)
@@ -232,7 +234,7 @@ def _message_item(message: Message) -> tuple[MessageItem, list[str]]:
         created_at=message.created_at,
         author=message.author,
         raw_key=message.raw_key,
-        rfc_message_id=message.message_id,
+        rfc_id=message.rfc_id,
         in_reply_to=message.in_reply_to,
         references=list(message.references),
         provider_message_ids=list(message.provider_message_ids),
@@ -246,16 +248,16 @@ def _message_item(message: Message) -> tuple[MessageItem, list[str]]:
     return item, written
 
 
-def _save_message(tx: TransactWrite, item: MessageItem, message: Message) -> None:
+def _save_message(tx: Transaction, item: MessageItem, message: Message) -> None:
     """The message, once (`pk` condition), and the outbox entry of a queued outbound message."""
-    tx.save(item, condition=MessageItem.pk.does_not_exist())
+    tx.put(item, condition=MessageItem.pk.does_not_exist())
     if message.direction == 'outbound' and message.delivery_status == 'queued':
-        tx.save(outbox.outbox_item(message), condition=OutboxItem.pk.does_not_exist())
+        tx.put(outbox.outbox_item(message), condition=OutboxItem.pk.does_not_exist())
 
 
-def _pointer(message_id: str, message: Message) -> MessageIdItem:
+def _pointer(rfc_id: str, message: Message) -> MessageIdItem:
     return MessageIdItem(
-        keys.message_id_pk(message_id),
+        keys.message_id_pk(rfc_id),
         keys.SINGLE_SK,
         ticket_id=message.ticket_id,
         message_sk=keys.message_sk(message.id),
@@ -282,12 +284,10 @@ def get_ticket_by_number(number: int) -> Ticket:
     return get_ticket(pointer.ticket_id)
 
 
-def _list_plan(queue: str | None, status: str | None, assignee: str | None, customer: str | None) -> tuple[str, str]:
-    if status is not None and status not in TICKET_STATUSES:
-        raise ValueError(f'unknown status {status!r}')
-    given = {name for name, value in (('queue', queue), ('assignee', assignee), ('customer', customer)) if value}
-    if len(given) > 1:
-        raise ValueError('filter by one of queue, assignee or customer (each with or without status)')
+def _list_plan(
+    queue: str | None, status: TicketStatus | None, assignee: str | None, customer: str | None
+) -> tuple[str, str]:
+    """The index and partition of a filter; queue wins over assignee over customer (logic allows only one)."""
     if queue:
         return ('gsi2', keys.queue_status(queue, status)) if status else ('gsi1', keys.queue_pk(queue))
     if assignee:
@@ -308,29 +308,29 @@ def _decode_cursor(cursor: str, index: str, hash_key: str) -> dict[str, Any]:
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + '=' * (-len(cursor) % 4)))
     except (binascii.Error, ValueError) as exc:
-        raise ValueError('invalid cursor') from exc
+        raise InvalidRequestError('invalid cursor') from exc
     if not isinstance(data, dict) or data.get('i') != index or data.get('h') != hash_key:
-        raise ValueError('the cursor belongs to another list: start again without it')
+        raise InvalidRequestError('the cursor belongs to another list: start again without it')
     last_key = data.get('k')
     if not isinstance(last_key, dict):
-        raise ValueError('invalid cursor')
+        raise InvalidRequestError('invalid cursor')
     return last_key
 
 
 def list_tickets(
     *,
     queue: str | None = None,
-    status: str | None = None,
+    status: TicketStatus | None = None,
     assignee: str | None = None,
     customer: str | None = None,
     cursor: str | None = None,
-    limit: int = DEFAULT_PAGE,
+    limit: int = DEFAULT_PAGE_SIZE,
 ) -> tuple[list[Ticket], str | None]:
     """One page of tickets, newest activity first, and the opaque cursor of the next page (None at the end).
 
     Filters: none, status, queue, assignee or customer (each + status). Each is one Query on
-    an index (see `dal.table`). ValueError on a bad filter combination, status or cursor."""
-    limit = max(1, min(int(limit), MAX_PAGE))
+    an index (see `dal.table`). InvalidRequestError for a cursor of another list, or none at all."""
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     index_name, hash_key = _list_plan(queue, status, assignee, customer)
     index = getattr(InboxdeskItem, index_name)
     last_key = _decode_cursor(cursor, index_name, hash_key) if cursor else None
@@ -359,170 +359,66 @@ def get_message(ticket_id: str, message_id: str) -> Message:
 # ---------------------------------------------------------------- writes
 
 
-def _write_ticket(tx: TransactWrite, before: Ticket | None, after: Ticket) -> None:
+def _write_ticket(tx: Transaction, before: Ticket | None, after: Ticket) -> None:
     """Both ticket items; conditional on the version read (or on not existing yet)."""
     main, copy = _ticket_items(after)
-    if before is None:
-        tx.save(main, condition=TicketItem.pk.does_not_exist())
-    else:
-        tx.save(main, condition=TicketItem.version == before.version)
-    tx.save(copy)
+    tx.put(main, condition=TicketItem.pk.does_not_exist() if before is None else TicketItem.version == before.version)
+    tx.put(copy)
 
 
-def update_ticket(ticket_id: str, changes: dict[str, Any], expected_version: int) -> Ticket:
-    """Change status, assignee, priority, queue_id or title if the ticket is still at `expected_version`.
+def _changed(ticket_id: str) -> Callable[[TransactWriteError], PreconditionFailedError]:
+    def error(_cancelled: TransactWriteError) -> PreconditionFailedError:
+        return PreconditionFailedError(f'ticket {ticket_id} changed meanwhile')
 
-    PreconditionFailedError when someone else changed it; NotFoundError (also for an unknown queue);
-    ValueError for unknown fields or values."""
-    values = dict(changes)
-    if 'queue' in values:
-        values['queue_id'] = values.pop('queue')
-    unknown = set(values) - TICKET_FIELDS
-    if unknown:
-        raise ValueError(f'cannot change {", ".join(sorted(unknown))}')
-    if 'status' in values and values['status'] not in TICKET_STATUSES:
-        raise ValueError(f'unknown status {values["status"]!r}')
-    if 'priority' in values and values['priority'] not in PRIORITIES:
-        raise ValueError(f'unknown priority {values["priority"]!r}')
-    if 'title' in values and not str(values['title']).strip():
-        raise ValueError('the title cannot be empty')
-    if values.get('assignee') == '':
-        values['assignee'] = None
-    current = get_ticket(ticket_id)
-    if current.version != expected_version:
-        raise PreconditionFailedError(f'ticket {ticket_id} is at version {current.version}, not {expected_version}')
-    if 'queue_id' in values and values['queue_id'] != current.queue_id:
-        from inboxdesk.dal.queues import get_queue
-
-        get_queue(values['queue_id'])
-    updated = replace(current, **values, version=current.version + 1)
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            _write_ticket(tx, current, updated)
-    except TransactWriteError as exc:
-        raise PreconditionFailedError(f'ticket {ticket_id} changed meanwhile') from exc
-    return updated
+    return error
 
 
-def bump_for_message(ticket: Ticket, at: str, *, extra_participants: Iterable[Participant] = ()) -> Ticket:
-    """The ticket after one more message at `at`: activity, count, participants, version."""
-    participants = list(ticket.participants)
-    for person in extra_participants:
-        if len(participants) >= MAX_PARTICIPANTS:
-            break
-        if person.email and not ticket.is_participant(person.email) and person not in participants:
-            participants.append(person)
-    return replace(
-        ticket,
-        last_activity_at=max(at, ticket.last_activity_at),
-        message_count=ticket.message_count + 1,
-        participants=tuple(participants),
-        version=ticket.version + 1,
-    )
+def save_ticket(before: Ticket, after: Ticket) -> None:
+    """Store `after` if the ticket is still at `before.version`; PreconditionFailedError when it is not."""
+    with Transaction(otherwise=_changed(before.id)) as tx:
+        _write_ticket(tx, before, after)
 
 
-def _add_agent_message(message: Message, pointer_ids: Sequence[str], read: Ticket | None = None) -> Message:
-    """`message` written with its ticket bumped, at the version read (`read`, else one GetItem; read again
-    after a conflict)."""
-    ticket = read or get_ticket(message.ticket_id)  # NotFoundError before anything is written
+def append_agent_message(before: Ticket, after: Ticket, message: Message, rfc_ids: Sequence[str] = ()) -> None:
+    """An agent's message (reply or note) with the ticket saved as `after` if it is still at `before.version`,
+    and the pointers of `rfc_ids`, in one transaction; PreconditionFailedError when the ticket changed."""
     item, _written = _message_item(message)
-    for _attempt in range(5):
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                _write_ticket(tx, ticket, bump_for_message(ticket, message.created_at))
-                _save_message(tx, item, message)
-                for rfc_id in pointer_ids:
-                    tx.save(_pointer(rfc_id, message))
-            return message
-        except TransactWriteError:
-            ticket = get_ticket(message.ticket_id)  # someone else wrote the ticket meanwhile: read it again
-    raise ConflictError(f'ticket {message.ticket_id} is too busy, try again')
-
-
-def add_outbound_message(
-    ticket_id: str,
-    *,
-    author: str,
-    sender: Participant,
-    to: Sequence[Participant],
-    cc: Sequence[Participant] = (),
-    subject: str,
-    text: str,
-    html: str = '',
-    attachments: Sequence[StoredAttachment] = (),
-    message_id: str,
-    read: Ticket | None = None,
-) -> Message:
-    """Store an agent's reply (delivery status `queued`) with its outbox entry, and the pointer of its
-    Message-ID, so the customer's answer threads. The ticket's status is left to the caller (`update_ticket`).
-    `read`: the ticket as the caller just read it (saves a GetItem; a stale one costs a retry)."""
-    rfc_id = keys.normalise_message_id(message_id)
-    message = Message(
-        id=ids.new_id(),
-        ticket_id=ticket_id,
-        direction='outbound',
-        sender=sender,
-        to=tuple(to),
-        cc=tuple(cc),
-        subject=subject,
-        text=text,
-        html=html,
-        attachments=tuple(attachments),
-        created_at=ids.now_iso(),
-        author=author,
-        message_id=rfc_id,
-        delivery_status='queued',
-    )
-    return _add_agent_message(message, [rfc_id], read)
-
-
-def add_note(ticket_id: str, *, author: str, text: str, html: str = '') -> Message:
-    """Store an internal note (never emailed)."""
-    message = Message(
-        id=ids.new_id(),
-        ticket_id=ticket_id,
-        direction='note',
-        sender=None,
-        to=(),
-        cc=(),
-        subject='',
-        text=text,
-        html=html,
-        attachments=(),
-        created_at=ids.now_iso(),
-        author=author,
-    )
-    return _add_agent_message(message, [])
+    with Transaction(otherwise=_changed(before.id)) as tx:
+        _write_ticket(tx, before, after)
+        _save_message(tx, item, message)
+        for rfc_id in rfc_ids:
+            tx.put(_pointer(rfc_id, message))
 
 
 def mark_delivery(
     ticket_id: str,
     message_id: str,
     *,
-    status: str,
+    status: DeliveryStatus,
     reason: str | None = None,
     provider_message_ids: Sequence[str] = (),
 ) -> None:
-    """Record the delivery status of an outbound message (queued, sent, failed) and the Message-IDs the
-    provider gave it (SES: `<id@region.amazonses.com>`): replies naming those thread too. Once it is
-    no longer queued, its outbox entry goes. NotFoundError when there is no such message."""
+    """Record the delivery status of an outbound message and the Message-IDs the provider gave it (SES:
+    `<id@region.amazonses.com>`): replies naming those thread too. Once it is no longer queued, its
+    outbox entry goes. NotFoundError when there is no such message."""
     if status not in DELIVERY_STATUSES:
-        raise ValueError(f'unknown delivery status {status!r}')
+        raise InvalidRequestError(f'unknown delivery status {status!r}')
     message = get_message(ticket_id, message_id)
-    provider_ids = [keys.normalise_message_id(m) for m in provider_message_ids]
+    provider_ids = [normalise_rfc_id(m) for m in provider_message_ids]
     actions: list[Any] = [MessageItem.delivery_status.set(status)]
     actions.append(MessageItem.delivery_reason.set(reason) if reason else MessageItem.delivery_reason.remove())
     if provider_ids:
         merged = list(dict.fromkeys([*message.provider_message_ids, *provider_ids]))
         actions.append(MessageItem.provider_message_ids.set(cast(Any, merged)))
-    with TransactWrite(connection=connection()) as tx:
+    with Transaction(otherwise=_changed(ticket_id)) as tx:
         tx.update(
             MessageItem(keys.ticket_pk(ticket_id), keys.message_sk(message_id)),
-            actions=actions,
+            actions,
             condition=MessageItem.pk.exists(),
+            on_conflict=NotFoundError(f'message {message_id} not found'),
         )
         for rfc_id in provider_ids:
-            tx.save(_pointer(rfc_id, message))
+            tx.put(_pointer(rfc_id, message))
         if status != 'queued' and message.direction == 'outbound':
             tx.delete(outbox.outbox_item(message))
 
@@ -538,7 +434,7 @@ class MessagePointer:
 
 @dataclass(frozen=True, slots=True)
 class ThreadLookup:
-    pointers: dict[str, MessagePointer]  # normalised Message-ID -> where it is stored
+    pointers: dict[str, MessagePointer]  # rfc id -> where it is stored
     numbered_ticket_id: str | None  # the ticket with the number asked for
     duplicate_of: str | None  # a guard exists: the ticket the mail was already ingested into
     tickets: dict[str, Ticket] = field(default_factory=dict)  # the hinted tickets that exist (may be stale)
@@ -546,14 +442,14 @@ class ThreadLookup:
 
 def lookup_thread(
     *,
-    message_ids: Sequence[str],
+    rfc_ids: Sequence[str],
     ticket_number: int | None,
     guard_keys: Sequence[str],
     ticket_ids: Sequence[str] = (),
 ) -> ThreadLookup:
-    """One BatchGetItem: the pointers of `message_ids`, the ticket-number item, the dedupe guards, and the
+    """One BatchGetItem: the pointers of `rfc_ids`, the ticket-number item, the dedupe guards, and the
     tickets `ticket_ids` names (hints: read eventually consistent; writes check their version)."""
-    wanted: dict[str, str] = {keys.message_id_pk(m): keys.normalise_message_id(m) for m in message_ids[:80]}
+    wanted: dict[str, str] = {keys.message_id_pk(m): normalise_rfc_id(m) for m in rfc_ids[:80]}
     request = [(pk, keys.SINGLE_SK) for pk in wanted]
     number_pk = keys.ticket_number_pk(ticket_number) if ticket_number is not None else None
     if number_pk:
@@ -576,6 +472,12 @@ def lookup_thread(
     return ThreadLookup(pointers=pointers, numbered_ticket_id=numbered, duplicate_of=duplicate, tickets=found)
 
 
+def mail_guards(queue_id: str, rfc_id: str, *, ses_message_id: str | None, bucket: str, key: str) -> list[str]:
+    """The guards of one stored mail (pass them to `create_ticket` / `append_message`): its Message-ID in its
+    queue, and SES's id of it (or its raw object, for mail that did not come through SES)."""
+    return [keys.dedupe_pk(queue_id, rfc_id), keys.source_pk(ses_message_id, bucket, key)]
+
+
 def _guard(pk: str, message: Message) -> GuardItem:
     return GuardItem(pk, keys.SINGLE_SK, ticket_id=message.ticket_id, message_sk=keys.message_sk(message.id))
 
@@ -590,49 +492,32 @@ def _run_ingest_tx(
     failed_delivery: tuple[MessagePointer, str] | None,
 ) -> list[str]:
     item, written = _message_item(message)
-    guard_positions: set[int] = set()
-    number_position: int | None = None
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            _write_ticket(tx, before, after)  # positions 0 and 1
-            position = 2
-            if before is None:
-                tx.save(
-                    TicketNumberItem(keys.ticket_number_pk(after.number), keys.SINGLE_SK, ticket_id=after.id),
-                    condition=TicketNumberItem.pk.does_not_exist(),
-                )
-                number_position = position
-                position += 1
-            for guard_pk in guard_keys:
-                tx.save(_guard(guard_pk, message), condition=GuardItem.pk.does_not_exist())
-                guard_positions.add(position)
-                position += 1
-            _save_message(tx, item, message)  # after the guards: their positions are counted above
-            if message.message_id:
-                tx.save(_pointer(message.message_id, message))
-            if customer is not None and customer.email:
-                customer_item, actions = customers.customer_update(
-                    customer, seen_at=message.created_at, new_ticket=before is None
-                )
-                tx.update(customer_item, actions=actions)
-            if failed_delivery is not None:
-                pointer, reason = failed_delivery
-                tx.update(
-                    MessageItem(keys.ticket_pk(pointer.ticket_id), keys.message_sk(pointer.message_id)),
-                    actions=[MessageItem.delivery_status.set('failed'), MessageItem.delivery_reason.set(reason)],
-                    condition=MessageItem.pk.exists(),
-                )
-    except TransactWriteError as exc:
-        codes = cancellation_codes(exc)
-        if any(codes[p] == 'ConditionalCheckFailed' for p in guard_positions if p < len(codes)):
-            raise DuplicateMessageError(message.message_id or message.id) from exc
-        if (
-            number_position is not None
-            and number_position < len(codes)
-            and codes[number_position] == 'ConditionalCheckFailed'
-        ):
-            raise TicketNumberTakenError(f'ticket number {after.number} is taken') from exc
-        raise PreconditionFailedError(f'ticket {after.id} changed meanwhile ({", ".join(map(str, codes))})') from exc
+    duplicate = DuplicateMessageError(message.rfc_id or message.id)
+    with Transaction(otherwise=_changed(after.id)) as tx:
+        for guard_pk in guard_keys:  # added first: a duplicate wins over any other conflict
+            tx.put(_guard(guard_pk, message), condition=GuardItem.pk.does_not_exist(), on_conflict=duplicate)
+        _write_ticket(tx, before, after)
+        if before is None:
+            tx.put(
+                TicketNumberItem(keys.ticket_number_pk(after.number), keys.SINGLE_SK, ticket_id=after.id),
+                condition=TicketNumberItem.pk.does_not_exist(),
+                on_conflict=TicketNumberTakenError(f'ticket number {after.number} is taken'),
+            )
+        _save_message(tx, item, message)
+        if message.rfc_id:
+            tx.put(_pointer(message.rfc_id, message))
+        if customer is not None and customer.email:
+            customer_item, actions = customers.customer_update(
+                customer, seen_at=message.created_at, new_ticket=before is None
+            )
+            tx.update(customer_item, actions)
+        if failed_delivery is not None:
+            pointer, reason = failed_delivery
+            tx.update(
+                MessageItem(keys.ticket_pk(pointer.ticket_id), keys.message_sk(pointer.message_id)),
+                [MessageItem.delivery_status.set('failed'), MessageItem.delivery_reason.set(reason)],
+                condition=MessageItem.pk.exists(),
+            )
     return written
 
 

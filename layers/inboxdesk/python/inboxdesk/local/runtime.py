@@ -154,10 +154,10 @@ class DevRuntime:
 
     def _ensure_default_queue(self) -> None:
         """The default queue, owning the address the SMTP server accepts (the embedded AWS starts empty)."""
-        from inboxdesk.dal import queues
-        from inboxdesk.logic.ingest import DEFAULT_QUEUE_NAME
+        from inboxdesk.logic.queues import ensure_default_queue
+        from inboxdesk.names import DEFAULT_QUEUE_NAME
 
-        queues.ensure_default_queue(name=DEFAULT_QUEUE_NAME, inbound_addresses=[DEFAULT_QUEUE_ADDRESS])
+        ensure_default_queue(name=DEFAULT_QUEUE_NAME, inbound_addresses=[DEFAULT_QUEUE_ADDRESS])
 
     def _start_workers(self, functions_dir: Path) -> None:
         """One worker per queue-triggered function; the inbound one must exist, later ones start once written."""

@@ -22,8 +22,8 @@ from email.policy import compat32
 from email.utils import format_datetime, getaddresses
 from typing import TYPE_CHECKING, Any
 
+from inboxdesk import ids
 from inboxdesk import resources as r
-from inboxdesk.dal import keys
 
 if TYPE_CHECKING:
     from aiosmtpd.controller import Controller
@@ -42,7 +42,7 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 def normalise_address(address: str) -> str:
     """`<Support+Tag@Example.TEST>` -> `support@example.test`: an SMTP path matched as queues match addresses."""
-    return keys.normalise_address(address.strip().strip('<>'))
+    return ids.normalise_address(address.strip().strip('<>'))
 
 
 def ses_message_id() -> str:

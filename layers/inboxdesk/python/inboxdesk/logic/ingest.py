@@ -1,10 +1,10 @@
 """Ingestion: one stored raw mail becomes a ticket, a message on a ticket, a linked bounce, or nothing
 (a duplicate or a loop) - exactly once, whatever the redelivery.
 
-Steps (issue 3): read the raw mail from S3 and parse it; drop loops; route to a queue; look up
-threading pointers, the tagged ticket and the dedupe guards in one BatchGetItem (only when the mail
-refers to something); store attachments in S3 (withheld on a virus FAIL); write ticket, message,
-pointer, guards and customer in one transaction; publish events.
+`ingest(notice)` runs these stages: read the raw mail from S3 and parse it; drop loops; route to a
+queue; look up threading pointers, the tagged ticket and the dedupe guards in one BatchGetItem (only
+when the mail refers to something); decide the thread; store attachments in S3 (withheld on a virus
+FAIL); write ticket, message, pointer, guards and customer in one transaction; publish events.
 
 AWS calls for a new mail with a warm queue cache: S3 GetObject, UpdateItem (ticket number),
 TransactWriteItems, one PutObject per attachment (and one for a body over the inline limit),
@@ -19,7 +19,7 @@ ticket flagged as a bounce; a virus FAIL withholds the attachments and makes a n
 reply keeps its ticket's status: a forged reply cannot bin a ticket); an unreadable mail is
 attached to its message as `original.eml`, stored under the ticket (raw mail expires); a ticket
 number taken by a delivery that turns out to be a duplicate is not reused (numbers may have gaps);
-poller jobs are routed by their headers (the mailbox -> queue link comes with the mailbox issue).
+poller jobs are routed by their headers (a mailbox is not linked to a queue yet).
 
 A fresh deployment has no queue: when a mail matches no queue and there is no default queue, ingestion
 creates the default queue `Support` owning the envelope recipient the mail came to (SES accepts mail
@@ -31,21 +31,26 @@ creation is logged (`default queue created`) and counted (`DefaultQueueCreated`)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from inboxdesk.config import inbound_settings
-from inboxdesk.dal import counters, ids, keys, mail_store, queues, tickets
+from inboxdesk import ids
+from inboxdesk.config import InboundSettings, inbound_settings
+from inboxdesk.dal import counters, mail_store, queues, tickets
+from inboxdesk.dal.queues import RoutingTable
 from inboxdesk.dal.tickets import MessagePointer, ThreadLookup
 from inboxdesk.errors import (
-    ConfigurationError,
     ConflictError,
     DuplicateMessageError,
+    NoQueueError,
     NotFoundError,
     PreconditionFailedError,
     TicketNumberTakenError,
 )
 from inboxdesk.events import MESSAGE_RECEIVED, TICKET_CREATED, publish
+from inboxdesk.ids import normalise_address, normalise_rfc_id
 from inboxdesk.logic import loops, routing, threading
+from inboxdesk.logic.queues import ensure_default_queue
+from inboxdesk.logic.tickets import MAX_PARTICIPANTS, TITLE_LIMIT, after_message
 from inboxdesk.mail.model import Address, Attachment, ParsedEmail
 from inboxdesk.models import (
     InboundNotice,
@@ -58,9 +63,9 @@ from inboxdesk.models import (
     StoredAttachment,
     Ticket,
 )
+from inboxdesk.names import DEFAULT_QUEUE_CREATED_METRIC, DEFAULT_QUEUE_NAME
 from inboxdesk.observability import count, logger
 
-TITLE_LIMIT = 200
 # Items are limited to 400 KB: what a mail may put on its message item is capped (the raw mail keeps all).
 MAX_ADDRESSES = 100
 MAX_REFERENCES = 50
@@ -69,12 +74,6 @@ DESCRIPTION_LIMIT = 1000
 WRITE_ATTEMPTS = 6
 UNREADABLE_DEFECTS = ('not-mime', 'reader-error')
 REOPENING_STATUSES = ('solved', 'pending')
-DEFAULT_QUEUE_NAME = 'Support'
-
-
-class NoQueueError(ConfigurationError):
-    """No queue matches the mail and there is no default queue, and none could be made: the record is retried,
-    then lands in the DLQ."""
 
 
 def title_of(subject: str) -> str:
@@ -150,7 +149,7 @@ def _store_attachments(
 
 def _duplicate(ticket_id: str | None, queue: Queue, written: list[str], guards: list[str]) -> IngestOutcome:
     if ticket_id is None:  # lost the race at the transaction: the guard names the ticket (one BatchGetItem)
-        ticket_id = tickets.lookup_thread(message_ids=[], ticket_number=None, guard_keys=guards).duplicate_of
+        ticket_id = tickets.lookup_thread(rfc_ids=[], ticket_number=None, guard_keys=guards).duplicate_of
     if written:
         try:
             mail_store.delete_objects(written)
@@ -159,92 +158,36 @@ def _duplicate(ticket_id: str | None, queue: Queue, written: list[str], guards: 
     return IngestOutcome(kind='duplicate', ticket_id=ticket_id, queue_id=queue.id, queue_name=queue.name)
 
 
-def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None = None) -> IngestOutcome:
-    """Turn the raw mail at s3://bucket/key into tickets and messages; see the module docstring.
+@dataclass(frozen=True, slots=True)
+class _ReadMail:
+    email: ParsedEmail
+    parts: list[Attachment]  # what becomes the message's attachments (with the raw mail when unreadable)
+    unreadable: bool
+
+
+def ingest(notice: InboundNotice) -> IngestOutcome:
+    """Turn the raw mail the notice names into tickets and messages; see the module docstring.
 
     Raises StoredMailUnavailableError (the object cannot be read) and NoQueueError (nowhere to route):
     both retry and end in the DLQ. Everything else about the mail itself is an outcome."""
-    from inboxdesk.mail import read_email  # the reader (email package, charsets): only when a mail arrives
-
-    notice = notice or InboundNotice(source='mailbox', bucket=bucket, key=key)
     settings = inbound_settings()
-    raw = mail_store.get_raw_mail(bucket, key)
-    email = read_email(raw)
-    parts = list(email.attachments)
-    unreadable = any(d.startswith(UNREADABLE_DEFECTS) for d in email.defects)
-    if unreadable:  # the agent downloads the mail itself, kept with the ticket (raw/ expires)
-        parts.append(Attachment('original.eml', 'message/rfc822', len(raw), None, False, raw))
-    del raw
-
-    table = queues.routing_table()
-    reason = loops.loop_reason(email, table.addresses, settings.own_domains)
+    mail = _read(notice)
+    table = queues.routing_table(settings.queue_cache_seconds)
+    reason = loops.loop_reason(mail.email, table.addresses, settings.own_domains)
     if reason:
         return IngestOutcome(kind='loop_dropped', reason=reason)
-
-    queue, _how = routing.choose_queue(
-        routing.candidate_recipients(email, notice.recipients), table.by_address, table.default
+    queue = _route(mail.email, notice, table)
+    guards = tickets.mail_guards(
+        queue.id, mail.email.message_id, ses_message_id=notice.ses_message_id, bucket=notice.bucket, key=notice.key
     )
-    if queue is None:
-        queue = _first_queue(notice)
-
-    guards = [keys.dedupe_pk(queue.id, email.message_id), keys.source_pk(notice.ses_message_id, bucket, key)]
-    referenced = threading.referenced_ids(email)
-    bounced = email.classification.bounced_message_id if email.is_bounce else None
-    bounce_id = keys.normalise_message_id(bounced) if bounced else None
-    tag = threading.subject_tag(email.subject)
-    lookup = ThreadLookup(pointers={}, numbered_ticket_id=None, duplicate_of=None)
-    if referenced or bounce_id or tag is not None:
-        wanted = referenced + ([bounce_id] if bounce_id and bounce_id not in referenced else [])
-        lookup = tickets.lookup_thread(
-            message_ids=wanted, ticket_number=tag, guard_keys=guards, ticket_ids=threading.ticket_hints(wanted)
-        )
-        if lookup.duplicate_of:
-            return _duplicate(lookup.duplicate_of, queue, [], guards)
-
-    sender = _participant(email.from_)
-    flags = _flags(email, unreadable)
-    failed_delivery: tuple[MessagePointer, str] | None = None
-    if bounce_id and bounce_id in lookup.pointers:  # a delivery report about mail we sent: on its ticket
-        pointer = lookup.pointers[bounce_id]
-        decision = threading.ThreadDecision(pointer.ticket_id, 'bounce')
-        if email.classification.bounce_action == 'failed':  # a delay or a success report changes nothing
-            failed_delivery = (pointer, failure_reason_of(email))
-    else:
-        decision = threading.decide(
-            email,
-            pointers={mid: p.ticket_id for mid, p in lookup.pointers.items()},
-            tagged_ticket=lambda: _read_tagged(lookup),
-            dmarc_failed=notice.verdicts.dmarc_failed,
-        )
-
-    external_ccs = loops.external(email.cc, table.addresses, settings.own_domains)
-    ccs = [_participant(a) for a in external_ccs[: tickets.MAX_PARTICIPANTS]]
-    message_key = ids.new_id()
-    ticket_id = decision.ticket_id or ids.new_id()
-    withhold = notice.verdicts.virus_failed
-    attachments, written = _store_attachments(parts, ticket_id=ticket_id, message_id=message_key, withhold=withhold)
-    message = Message(
-        id=message_key,
-        ticket_id=ticket_id,
-        direction='inbound',
-        sender=sender if sender.email or sender.name else None,
-        to=tuple(_participant(a) for a in email.to[:MAX_ADDRESSES]),
-        cc=tuple(_participant(a) for a in email.cc[:MAX_ADDRESSES]),
-        subject=email.subject[:SUBJECT_LIMIT],
-        text=email.text,
-        html=email.html,
-        attachments=tuple(attachments),
-        created_at=ids.now_iso(),
-        raw_key=key,
-        message_id=keys.normalise_message_id(email.message_id),
-        in_reply_to=keys.normalise_message_id(email.in_reply_to) if email.in_reply_to else None,
-        references=tuple(keys.normalise_message_id(r) for r in email.references[-MAX_REFERENCES:]),
-        thread_rule=decision.rule,
-        flags=flags,
-        attachments_withheld=withhold and bool(parts),
-        verdicts=notice.verdicts,
-    )
-
+    bounce_id = _bounced_rfc_id(mail.email)
+    lookup = _look_up(mail.email, bounce_id, guards)
+    if lookup.duplicate_of:
+        return _duplicate(lookup.duplicate_of, queue, [], guards)
+    decision, failed_delivery = _thread(mail.email, bounce_id, lookup, notice)
+    message, written = _message(mail, notice, decision)
+    sender = _participant(mail.email.from_)
+    ccs = _external_ccs(mail.email, table, settings)
     outcome = None
     if decision.ticket_id is not None:
         prefetched = lookup.tickets.get(decision.ticket_id)
@@ -258,14 +201,106 @@ def ingest_stored_email(*, bucket: str, key: str, notice: InboundNotice | None =
     return outcome
 
 
+def _read(notice: InboundNotice) -> _ReadMail:
+    from inboxdesk.mail import read_email  # the reader (email package, charsets): only when a mail arrives
+
+    raw = mail_store.get_raw_mail(notice.bucket, notice.key)
+    email = read_email(raw)
+    parts = list(email.attachments)
+    unreadable = any(d.startswith(UNREADABLE_DEFECTS) for d in email.defects)
+    if unreadable:  # the agent downloads the mail itself, kept with the ticket (raw/ expires)
+        parts.append(Attachment('original.eml', 'message/rfc822', len(raw), None, False, raw))
+    return _ReadMail(email=email, parts=parts, unreadable=unreadable)
+
+
+def _route(email: ParsedEmail, notice: InboundNotice, table: RoutingTable) -> Queue:
+    queue, _how = routing.choose_queue(
+        routing.candidate_recipients(email, notice.recipients), table.by_address, table.default
+    )
+    return queue if queue is not None else _first_queue(notice)
+
+
+def _bounced_rfc_id(email: ParsedEmail) -> str | None:
+    """The Message-ID of the mail a delivery report is about (ours, if we sent it)."""
+    bounced = email.classification.bounced_message_id if email.is_bounce else None
+    return normalise_rfc_id(bounced) if bounced else None
+
+
+def _look_up(email: ParsedEmail, bounce_id: str | None, guards: list[str]) -> ThreadLookup:
+    """Pointers, the tagged ticket's number item and the guards in one read, when the mail refers to anything."""
+    referenced = threading.referenced_ids(email)
+    tag = threading.subject_tag(email.subject)
+    if not referenced and not bounce_id and tag is None:
+        return ThreadLookup(pointers={}, numbered_ticket_id=None, duplicate_of=None)
+    wanted = referenced + ([bounce_id] if bounce_id and bounce_id not in referenced else [])
+    return tickets.lookup_thread(
+        rfc_ids=wanted, ticket_number=tag, guard_keys=guards, ticket_ids=threading.ticket_hints(wanted)
+    )
+
+
+def _thread(
+    email: ParsedEmail, bounce_id: str | None, lookup: ThreadLookup, notice: InboundNotice
+) -> tuple[threading.ThreadDecision, tuple[MessagePointer, str] | None]:
+    """Which ticket the mail goes on, and the outgoing mail a failed delivery report marks as failed."""
+    if bounce_id and bounce_id in lookup.pointers:  # a delivery report about mail we sent: on its ticket
+        pointer = lookup.pointers[bounce_id]
+        failed = email.classification.bounce_action == 'failed'  # a delay or a success report changes nothing
+        return threading.ThreadDecision(pointer.ticket_id, 'bounce'), (
+            (pointer, failure_reason_of(email)) if failed else None
+        )
+    decision = threading.decide(
+        email,
+        pointers={rfc_id: p.ticket_id for rfc_id, p in lookup.pointers.items()},
+        tagged_ticket=lambda: _read_tagged(lookup),
+        dmarc_failed=notice.verdicts.dmarc_failed,
+    )
+    return decision, None
+
+
+def _external_ccs(email: ParsedEmail, table: RoutingTable, settings: InboundSettings) -> list[Participant]:
+    external = loops.external(email.cc, table.addresses, settings.own_domains)
+    return [_participant(a) for a in external[:MAX_PARTICIPANTS]]
+
+
+def _message(mail: _ReadMail, notice: InboundNotice, decision: threading.ThreadDecision) -> tuple[Message, list[str]]:
+    """The inbound message, its attachments stored in S3 under its ticket (listed, not stored, when withheld),
+    and the keys written."""
+    email = mail.email
+    message_id = ids.new_id()
+    ticket_id = decision.ticket_id or ids.new_id()
+    withhold = notice.verdicts.virus_failed
+    attachments, written = _store_attachments(mail.parts, ticket_id=ticket_id, message_id=message_id, withhold=withhold)
+    sender = _participant(email.from_)
+    message = Message(
+        id=message_id,
+        ticket_id=ticket_id,
+        direction='inbound',
+        sender=sender if sender.email or sender.name else None,
+        to=tuple(_participant(a) for a in email.to[:MAX_ADDRESSES]),
+        cc=tuple(_participant(a) for a in email.cc[:MAX_ADDRESSES]),
+        subject=email.subject[:SUBJECT_LIMIT],
+        text=email.text,
+        html=email.html,  # sanitised by the reader (`mail.html.sanitise`), once
+        attachments=tuple(attachments),
+        created_at=ids.now_iso(),
+        raw_key=notice.key,
+        rfc_id=normalise_rfc_id(email.message_id),
+        in_reply_to=normalise_rfc_id(email.in_reply_to) if email.in_reply_to else None,
+        references=tuple(normalise_rfc_id(r) for r in email.references[-MAX_REFERENCES:]),
+        thread_rule=decision.rule,
+        flags=_flags(email, mail.unreadable),
+        attachments_withheld=withhold and bool(mail.parts),
+        verdicts=notice.verdicts,
+    )
+    return message, written
+
+
 def _first_queue(notice: InboundNotice) -> Queue:
     """No queue matched and there is no default: the default queue, created unless a concurrent mail just did,
     owning the envelope recipient this mail came to."""
-    address = next((keys.normalise_address(a) for a in notice.recipients if '@' in a), None)
+    address = next((normalise_address(a) for a in notice.recipients if '@' in a), None)
     try:
-        queue, created = queues.ensure_default_queue(
-            name=DEFAULT_QUEUE_NAME, inbound_addresses=[address] if address else []
-        )
+        queue, created = ensure_default_queue(name=DEFAULT_QUEUE_NAME, inbound_addresses=[address] if address else [])
     except ConflictError as exc:
         raise NoQueueError(f'no queue has this address and there is no default queue: {exc}') from exc
     if created:
@@ -275,7 +310,7 @@ def _first_queue(notice: InboundNotice) -> Queue:
             queue=queue.name,
             inbound_addresses=list(queue.inbound_addresses),
         )
-        count('DefaultQueueCreated')
+        count(DEFAULT_QUEUE_CREATED_METRIC)
     return queue
 
 
@@ -311,7 +346,7 @@ def _write(
             return _duplicate(None, queue, written, guards)
         except PreconditionFailedError:
             continue
-        ticket_queue = queues.routing_table().queue(ticket.queue_id) or queue
+        ticket_queue = queues.routing_table(inbound_settings().queue_cache_seconds).queue(ticket.queue_id) or queue
         return IngestOutcome(
             kind=kind,
             ticket_id=ticket.id,
@@ -382,7 +417,7 @@ def _append(
     def write_once(attempt: int) -> Ticket:
         # The ticket read with the pointer saves a GetItem; if it was stale, the version check fails and we read again.
         before = prefetched if attempt == 0 and prefetched is not None else tickets.get_ticket(message.ticket_id)
-        after = tickets.bump_for_message(before, message.created_at, extra_participants=joining)
+        after = after_message(before, message.created_at, joining=joining)
         from_participant = bool(sender.email) and before.is_participant(sender.email)
         if not automatic and from_participant and before.status in REOPENING_STATUSES:
             after = replace(after, status='open')

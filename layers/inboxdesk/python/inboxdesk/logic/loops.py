@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from inboxdesk import resources
-from inboxdesk.dal.keys import normalise_address
+from inboxdesk.ids import normalise_address
 from inboxdesk.mail.model import Address, ParsedEmail
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from email.utils import getaddresses
 from typing import TypeVar
 
-from inboxdesk.dal.keys import normalise_address
+from inboxdesk.ids import normalise_address
 from inboxdesk.mail.model import ParsedEmail
 
 Q = TypeVar('Q')

@@ -1,18 +1,19 @@
-"""Threading, in DESIGN.md's order: our Message-IDs in In-Reply-To/References, the subject tag `[#N]`
-(only from a participant, and not when DMARC failed), otherwise a new ticket.
-
-(The signed reply token, rule 2, arrives with the outbound issue: nothing sends it yet.)"""
+"""Threading, in order: our Message-IDs in In-Reply-To/References, the subject tag `[#N]` (only from a
+participant, and not when DMARC failed), otherwise a new ticket. (`reply-token` is a rule of the
+vocabulary that nothing decides yet: no mail we send carries a signed reply token.)"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from inboxdesk.dal.ids import new_id
-from inboxdesk.dal.keys import normalise_message_id
-from inboxdesk.mail.model import ParsedEmail
-from inboxdesk.models import Ticket
+from inboxdesk.ids import new_id, normalise_rfc_id
+from inboxdesk.models import ThreadRule, Ticket
+
+if TYPE_CHECKING:  # the `inboxdesk.mail` package loads the whole reader, which the API never needs
+    from inboxdesk.mail.model import ParsedEmail
 
 _TAG = re.compile(r'\[#(\d{1,12})\]')
 _ULID = re.compile(r'^[0-9A-HJKMNP-TV-Z]{26}$')
@@ -26,11 +27,11 @@ def make_message_id(ticket_id: str, domain: str) -> str:
     return f'<{ticket_id}.{new_id()}@{domain}>'
 
 
-def ticket_hints(message_ids: list[str]) -> list[str]:
+def ticket_hints(rfc_ids: list[str]) -> list[str]:
     """Ticket ids that Message-IDs made by `make_message_id` carry (a hint, never trusted on its own)."""
     hints: dict[str, None] = {}
-    for message_id in message_ids:
-        first = message_id.split('@', 1)[0].split('.', 1)[0]
+    for rfc_id in rfc_ids:
+        first = rfc_id.split('@', 1)[0].split('.', 1)[0]
         if _ULID.match(first):
             hints.setdefault(first, None)
     return list(hints)[:MAX_HINTS]
@@ -39,7 +40,7 @@ def ticket_hints(message_ids: list[str]) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class ThreadDecision:
     ticket_id: str | None  # None: a new ticket
-    rule: str  # headers | subject-tag | bounce (set by ingestion) | new
+    rule: ThreadRule
 
 
 def subject_tag(subject: str) -> int | None:
@@ -51,9 +52,9 @@ def subject_tag(subject: str) -> int | None:
 def referenced_ids(email: ParsedEmail) -> list[str]:
     """Message-IDs this mail answers, most specific first: In-Reply-To, then References newest first."""
     ordered: dict[str, None] = {}
-    own = normalise_message_id(email.message_id)
+    own = normalise_rfc_id(email.message_id)
     for candidate in [email.in_reply_to or '', *reversed(email.references)]:
-        normalised = normalise_message_id(candidate)
+        normalised = normalise_rfc_id(candidate)
         if normalised and normalised != own:
             ordered.setdefault(normalised, None)
     return list(ordered)[:MAX_REFERENCES]
@@ -66,10 +67,10 @@ def decide(
     tagged_ticket: Callable[[], Ticket | None],
     dmarc_failed: bool,
 ) -> ThreadDecision:
-    """`pointers`: normalised Message-ID -> ticket id for those we know; `tagged_ticket`: reads the ticket
+    """`pointers`: rfc id -> ticket id for those we know; `tagged_ticket`: reads the ticket
     the subject tag names (None: no tag, or no such ticket), called only when the tag could decide."""
-    for message_id in referenced_ids(email):
-        ticket_id = pointers.get(message_id)
+    for rfc_id in referenced_ids(email):
+        ticket_id = pointers.get(rfc_id)
         if ticket_id:
             return ThreadDecision(ticket_id, 'headers')
     sender = email.from_.address if email.from_ else ''

@@ -1,13 +1,9 @@
-"""Domain models: frozen dataclasses the DAL returns and the logic works on (no pydantic: cold start)."""
+"""Domain models: frozen dataclasses the DAL returns and the logic works on (no pydantic: cold start),
+and the vocabularies (`models.vocabulary`) every layer shares."""
 
 from inboxdesk.models.notice import InboundNotice, IngestOutcome, OutcomeKind
 from inboxdesk.models.queue import Queue
 from inboxdesk.models.ticket import (
-    DELIVERY_STATUSES,
-    DIRECTIONS,
-    PRIORITIES,
-    THREAD_RULES,
-    TICKET_STATUSES,
     Customer,
     Message,
     MessageFlags,
@@ -17,23 +13,50 @@ from inboxdesk.models.ticket import (
     Ticket,
     Verdicts,
 )
+from inboxdesk.models.vocabulary import (
+    CHANNEL_KINDS,
+    DELIVERY_STATUSES,
+    DIRECTIONS,
+    MAILBOX_KINDS,
+    PRIORITIES,
+    THREAD_RULES,
+    TICKET_STATUSES,
+    ChannelKind,
+    DeliveryStatus,
+    Direction,
+    FilterSource,
+    MailboxKind,
+    Priority,
+    ThreadRule,
+    TicketStatus,
+)
 
 __all__ = [
+    'CHANNEL_KINDS',
     'DELIVERY_STATUSES',
     'DIRECTIONS',
+    'MAILBOX_KINDS',
     'PRIORITIES',
     'THREAD_RULES',
     'TICKET_STATUSES',
+    'ChannelKind',
     'Customer',
+    'DeliveryStatus',
+    'Direction',
+    'FilterSource',
     'InboundNotice',
     'IngestOutcome',
+    'MailboxKind',
     'Message',
     'MessageFlags',
     'OutcomeKind',
     'Participant',
+    'Priority',
     'Queue',
     'ReplyJob',
     'StoredAttachment',
+    'ThreadRule',
     'Ticket',
+    'TicketStatus',
     'Verdicts',
 ]

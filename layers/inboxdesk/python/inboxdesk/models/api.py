@@ -11,8 +11,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-MAX_PAGE_SIZE = 200
-DEFAULT_PAGE_SIZE = 50
+from inboxdesk.models import queue as domain_queue
+from inboxdesk.models import ticket as domain
+from inboxdesk.models.vocabulary import DeliveryStatus, Direction, FilterSource, Priority, ThreadRule, TicketStatus
+from inboxdesk.names import DEFAULT_QUEUE_COLOUR
 
 EmailAddress = Annotated[
     str,
@@ -27,16 +29,14 @@ HexColour = Annotated[str, StringConstraints(pattern=r'^#[0-9a-fA-F]{6}$')]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Identifier = Annotated[str, StringConstraints(pattern=r'^[A-Za-z0-9_-]{1,64}$')]
 
-TicketStatus = Literal['new', 'open', 'pending', 'solved', 'closed']
-TicketPriority = Literal['low', 'normal', 'high', 'urgent']
-Direction = Literal['inbound', 'outbound', 'note']
-DeliveryStatus = Literal['received', 'queued', 'sending', 'sent', 'delivered', 'failed', 'bounced', 'complained']
-
 
 class _Model(BaseModel):
-    """Validators are built on first use, not at import: a cold start builds only what its request needs."""
+    """Validators are built on first use, not at import: a cold start builds only what its request needs.
 
-    model_config = ConfigDict(defer_build=True)
+    Responses are read from the domain objects by attribute (`from_attributes`): a field named as the
+    domain object's is copied without a mapper."""
+
+    model_config = ConfigDict(defer_build=True, from_attributes=True)
 
 
 class _Request(_Model):
@@ -67,12 +67,12 @@ class Person(_Model):
 # --- tickets and messages ---------------------------------------------------------------------
 
 
-class Ticket(_Model):
+class TicketResource(_Model):
     id: str
     number: int
     title: str
-    status: str
-    priority: str
+    status: TicketStatus
+    priority: Priority
     queue_id: str
     assignee: str | None = None
     customer: Person
@@ -83,14 +83,14 @@ class Ticket(_Model):
 
 
 class TicketPage(_Model):
-    items: list[Ticket]
+    items: list[TicketResource]
     next_cursor: str | None = Field(description='pass as `cursor` for the next page; null on the last page')
 
 
 class TicketPatch(_Request):
     status: TicketStatus | None = None
     assignee: EmailAddress | None = None
-    priority: TicketPriority | None = None
+    priority: Priority | None = None
     queue_id: Identifier | None = None
     title: ShortText | None = None
 
@@ -113,7 +113,7 @@ class AttachmentLink(_Model):
     )
 
 
-class Message(_Model):
+class MessageResource(_Model):
     id: str
     ticket_id: str
     direction: Direction
@@ -125,15 +125,39 @@ class Message(_Model):
     html: str = Field('', description='sanitised HTML: no scripts, no remote content handlers')
     attachments: list[AttachmentLink] = []
     created_at: datetime
-    threading_rule: str | None = Field(None, description='which rule put an inbound message into this ticket')
+    threading_rule: ThreadRule | None = Field(None, description='which rule put an inbound message into this ticket')
     is_automatic: bool = False
     is_bounce: bool = False
-    delivery_status: str | None = None
+    delivery_status: DeliveryStatus | None = None
     delivery_reason: str | None = None
+
+    @classmethod
+    def of(cls, message: domain.Message) -> MessageResource:
+        """The fields named as the message's are copied; the rest say what the agent sees."""
+        base = f'/tickets/{message.ticket_id}/messages/{message.id}/attachments/'
+        author = Person(email=message.author) if message.author else message.sender
+        return cls.model_validate(
+            {
+                **_fields_of(message, cls),
+                'author': author,
+                'attachments': [
+                    {**_fields_of(a, AttachmentLink), 'download_url': base + a.id if a.s3_key else None}
+                    for a in message.attachments
+                ],
+                'threading_rule': message.thread_rule,
+                'is_automatic': message.flags.automatic,
+                'is_bounce': message.flags.bounce,
+            }
+        )
+
+
+def _fields_of(source: object, model: type[BaseModel]) -> dict[str, object]:
+    """The attributes of `source` that `model` has a field of the same name for."""
+    return {name: getattr(source, name) for name in model.model_fields if hasattr(source, name)}
 
 
 class MessageList(_Model):
-    items: list[Message]
+    items: list[MessageResource]
 
 
 class _Body(_Request):
@@ -161,14 +185,14 @@ class NewTicketRequest(_Body):
     customer_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ''
     title: ShortText
     queue_id: Identifier | None = Field(None, description='defaults to the default queue')
-    priority: TicketPriority = 'normal'
+    priority: Priority = 'normal'
     cc: Annotated[list[EmailAddress], Field(max_length=50)] = []
     attachment_ids: Annotated[list[Identifier], Field(max_length=20)] = []
 
 
 class Created(_Model):
-    ticket: Ticket
-    message: Message
+    ticket: TicketResource
+    message: MessageResource
 
 
 # --- queues -----------------------------------------------------------------------------------
@@ -182,7 +206,7 @@ class AutoAcknowledge(_Model):
     )
 
 
-class Queue(_Model):
+class QueueResource(_Model):
     id: str
     name: str
     colour: str
@@ -192,15 +216,20 @@ class Queue(_Model):
     auto_acknowledge: AutoAcknowledge
     created_at: str = ''
 
+    @classmethod
+    def of(cls, queue: domain_queue.Queue) -> QueueResource:
+        ack = AutoAcknowledge(enabled=queue.auto_ack_enabled, template=queue.auto_ack_template)
+        return cls.model_validate({**_fields_of(queue, cls), 'auto_acknowledge': ack})
+
 
 class QueueList(_Model):
-    items: list[Queue]
+    items: list[QueueResource]
     next_cursor: str | None = None
 
 
 class QueueCreate(_Request):
     name: ShortText
-    colour: HexColour = '#4f46e5'
+    colour: HexColour = DEFAULT_QUEUE_COLOUR
     inbound_addresses: Annotated[list[EmailAddress], Field(max_length=50)] = []
     is_default: bool = False
     reply_via: Annotated[str, StringConstraints(max_length=254)] | None = None
@@ -219,15 +248,15 @@ class QueuePatch(_Request):
 # --- settings ---------------------------------------------------------------------------------
 
 
-class FilterEntry(_Model):
+class FilterEntryResource(_Model):
     address: str
-    source: Literal['manual', 'inbound-address', 'mailbox']
+    source: FilterSource
     removable: bool
     used_by: list[str] = Field([], description='the queues or mailboxes that keep this address in the filter')
 
 
 class OutgoingFilter(_Model):
-    entries: list[FilterEntry]
+    entries: list[FilterEntryResource]
 
 
 class OutgoingFilterUpdate(_Request):
@@ -263,12 +292,16 @@ class Upload(_Model):
     max_size: int
 
 
-class Customer(_Model):
+class CustomerResource(_Model):
     email: str
     name: str = ''
     created_at: datetime | None = None
     ticket_count: int | None = None
 
+    @classmethod
+    def of(cls, customer: domain.Customer) -> CustomerResource:
+        return cls.model_validate({**_fields_of(customer, cls), 'created_at': customer.first_seen})
+
 
 class CustomerList(_Model):
-    items: list[Customer]
+    items: list[CustomerResource]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from inboxdesk.models.ticket import Verdicts
+from inboxdesk.models.vocabulary import ThreadRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,6 @@ class IngestOutcome:
     ticket_number: int | None = None
     queue_id: str | None = None
     queue_name: str | None = None
-    thread_rule: str | None = None
+    thread_rule: ThreadRule | None = None
     message_id: str | None = None  # our message id within the ticket
     reason: str | None = None  # loop_dropped / skipped: why

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any
 
-TICKET_STATUSES: Final = ('new', 'open', 'pending', 'solved', 'closed', 'spam')
-PRIORITIES: Final = ('low', 'normal', 'high', 'urgent')
-DIRECTIONS: Final = ('inbound', 'outbound', 'note')
-THREAD_RULES: Final = ('headers', 'token', 'subject-tag', 'new', 'bounce')
-DELIVERY_STATUSES: Final = ('queued', 'sent', 'failed')
-
-Direction = Literal['inbound', 'outbound', 'note']
+from inboxdesk.models.vocabulary import DeliveryStatus, Direction, Priority, ThreadRule, TicketStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +51,17 @@ class Ticket:
     number: int
     title: str
     description: str
-    status: str
+    status: TicketStatus
     queue_id: str
     customer: Participant
     participants: tuple[Participant, ...]  # CCs, never our own addresses
     assignee: str | None
-    priority: str
+    priority: Priority
     created_at: str  # ISO 8601 UTC, microseconds: sortable as text
     last_activity_at: str
     message_count: int
     verdicts: Verdicts
-    version: int  # optimistic concurrency: pass it back to `update_ticket(expected_version=)`
+    version: int  # optimistic concurrency: every write is conditional on the version read
 
     @classmethod
     def opened(
@@ -80,10 +74,10 @@ class Ticket:
         customer: Participant,
         at: str,
         description: str = '',
-        status: str = 'new',
+        status: TicketStatus = 'new',
         participants: tuple[Participant, ...] = (),
         assignee: str | None = None,
-        priority: str = 'normal',
+        priority: Priority = 'normal',
         verdicts: Verdicts | None = None,
     ) -> Ticket:
         """A new ticket with its first message at `at` (version 1)."""
@@ -163,7 +157,7 @@ class MessageFlags:
 class Message:
     id: str
     ticket_id: str
-    direction: str  # inbound | outbound | note
+    direction: Direction
     sender: Participant | None
     to: tuple[Participant, ...]
     cc: tuple[Participant, ...]
@@ -174,40 +168,35 @@ class Message:
     created_at: str
     author: str | None = None  # the agent, for outbound messages and notes
     raw_key: str | None = None  # the raw MIME in the mail bucket (inbound)
-    message_id: str | None = None  # RFC 5322 Message-ID, without angle brackets
+    rfc_id: str | None = None  # the RFC 5322 Message-ID, normalised (`ids.normalise_rfc_id`)
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     provider_message_ids: tuple[str, ...] = ()  # e.g. SES's `<id@region.amazonses.com>` of what we sent
-    thread_rule: str | None = None  # headers | token | subject-tag | new | bounce
+    thread_rule: ThreadRule | None = None
     flags: MessageFlags = field(default_factory=MessageFlags)
     attachments_withheld: bool = False
-    delivery_status: str | None = None  # outbound: queued | sent | failed
+    delivery_status: DeliveryStatus | None = None  # outbound messages only
     delivery_reason: str | None = None
     verdicts: Verdicts = field(default_factory=Verdicts)
 
 
 @dataclass(frozen=True, slots=True)
 class ReplyJob:
-    """The outbound queue's payload: send outbound message `message_id` of `ticket_id` (queued)."""
+    """The outbound queue's payload: send outbound message `message_id` (our id) of `ticket_id` (queued)."""
 
     ticket_id: str
     message_id: str
-    rfc_message_id: str
+    rfc_id: str
 
     def to_json(self) -> dict[str, str]:
-        return {
-            'type': 'reply',
-            'ticket_id': self.ticket_id,
-            'message_id': self.message_id,
-            'rfc_message_id': self.rfc_message_id,
-        }
+        return {'type': 'reply', 'ticket_id': self.ticket_id, 'message_id': self.message_id, 'rfc_id': self.rfc_id}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReplyJob:
         """KeyError or TypeError when the payload is not a reply job."""
         if data.get('type') != 'reply':
             raise TypeError(f'not a reply job: {data.get("type")!r}')
-        return cls(str(data['ticket_id']), str(data['message_id']), str(data['rfc_message_id']))
+        return cls(str(data['ticket_id']), str(data['message_id']), str(data['rfc_id']))
 
 
 @dataclass(frozen=True, slots=True)

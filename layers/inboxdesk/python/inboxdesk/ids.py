@@ -1,5 +1,8 @@
-"""Identifiers and time stamps: ULIDs (26 characters, Crockford base32) and ISO 8601 UTC times, both sortable
-by creation time as text."""
+"""Identifiers and time stamps, and the normal forms of the identifiers mail carries.
+
+Ours: ULIDs (26 characters, Crockford base32) and ISO 8601 UTC times, both sortable by creation time
+as text. Mail's: RFC 5322 Message-IDs and email addresses, each with one normaliser. No storage code:
+threading, routing and loop rules import this."""
 
 from __future__ import annotations
 
@@ -45,3 +48,16 @@ def iso_time(at: datetime) -> str:
 def now_iso() -> str:
     """UTC now, as `iso_time`."""
     return iso_time(datetime.now(UTC))
+
+
+def normalise_rfc_id(message_id: str) -> str:
+    """An RFC 5322 Message-ID as stored: `<abc@host>` and ` abc@host ` are the same; the local part keeps its case."""
+    return message_id.strip().strip('<>').strip()
+
+
+def normalise_address(address: str) -> str:
+    """An address as routing compares it: lower-case, plus-tag removed (`Support+x@Ex.com` -> `support@ex.com`)."""
+    local, _, domain = address.strip().lower().rpartition('@')
+    if not local:
+        return address.strip().lower()
+    return f'{local.split("+", 1)[0]}@{domain}'

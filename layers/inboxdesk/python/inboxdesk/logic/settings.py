@@ -1,0 +1,81 @@
+"""The outgoing filter and the appearance of outgoing mail.
+
+The outgoing filter is the manual list an admin keeps plus, automatically, every inbound address of
+every queue and every connected mailbox ("reply via" address). An automatic address cannot be
+removed while it is in use: a PUT that leaves one out is refused with the queue that uses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from inboxdesk.dal import queues as queue_store
+from inboxdesk.dal import settings as settings_store
+from inboxdesk.errors import ConflictError
+from inboxdesk.models import FilterSource
+
+
+@dataclass(frozen=True, slots=True)
+class FilterEntry:
+    address: str
+    source: FilterSource
+    removable: bool
+    used_by: tuple[str, ...] = ()
+
+
+def _automatic() -> dict[str, tuple[FilterSource, list[str]]]:
+    """address -> (source, names of the queues using it)."""
+    found: dict[str, tuple[FilterSource, list[str]]] = {}
+    for queue in queue_store.list_queues():
+        for address in queue.inbound_addresses:
+            found.setdefault(address.lower(), ('inbound-address', []))[1].append(queue.name)
+        if queue.reply_via and '@' in queue.reply_via:
+            source: tuple[FilterSource, list[str]] = found.get(queue.reply_via.lower(), ('mailbox', []))
+            found[queue.reply_via.lower()] = (source[0], [*source[1], queue.name])
+    return found
+
+
+def outgoing_filter() -> tuple[list[FilterEntry], int]:
+    manual, version = settings_store.get_manual_filter()
+    automatic = _automatic()
+    entries = [
+        FilterEntry(address=a, source=source, removable=False, used_by=tuple(sorted(set(users))))
+        for a, (source, users) in sorted(automatic.items())
+    ]
+    entries += [FilterEntry(address=a, source='manual', removable=True) for a in sorted(set(manual) - set(automatic))]
+    return entries, version
+
+
+def suppressed(addresses: list[str]) -> list[str]:
+    """The addresses Inboxdesk must never send to, of those given (one read of the filter and the queues)."""
+    manual, _ = settings_store.get_manual_filter()
+    blocked = {a.lower() for a in manual} | set(_automatic())
+    return [a for a in addresses if a.strip().lower() in blocked]
+
+
+def replace_outgoing_filter(
+    addresses: list[str], *, expected_version: int | None, updated_by: str
+) -> tuple[list[FilterEntry], int]:
+    wanted = {a.strip().lower() for a in addresses}
+    automatic = _automatic()
+    missing = sorted(a for a in automatic if a not in wanted)
+    if missing:
+        used = '; '.join(f'{a} (used by {", ".join(sorted(set(automatic[a][1])))})' for a in missing)
+        raise ConflictError(
+            f'these addresses are in use and stay in the filter: {used}. Remove them from the queue first.'
+        )
+    _, current = settings_store.get_manual_filter()
+    version = current if expected_version is None else expected_version
+    settings_store.put_manual_filter(sorted(wanted - set(automatic)), expected_version=version, updated_by=updated_by)
+    return outgoing_filter()
+
+
+def appearance() -> tuple[dict[str, Any] | None, int]:
+    return settings_store.get_appearance()
+
+
+def replace_appearance(data: dict[str, Any], *, expected_version: int | None, updated_by: str) -> int:
+    if expected_version is None:
+        _, expected_version = settings_store.get_appearance()
+    return settings_store.put_appearance(data, expected_version=expected_version, updated_by=updated_by)
