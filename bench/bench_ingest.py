@@ -95,7 +95,7 @@ def main() -> None:
 
 
 def _run(endpoint: str) -> None:
-    from inboxdesk.local.provision import create_resources, local_environment
+    from inboxdesk_cli.local.provision import create_resources, local_environment
 
     os.environ.update(local_environment(endpoint))
     import boto3

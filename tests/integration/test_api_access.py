@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 from api.access import PUBLIC_ROUTES, required_role, routes
 from api.handler import app
 from inboxdesk.auth import Role
-from tests.integration.api_events import ROLES, call
+from tests.support.api import ROLES, call
 
 ROUTES = sorted((r.method, r.path) for r in routes(app))
 

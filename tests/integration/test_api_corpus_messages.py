@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from inboxdesk.logic.ingest import ingest_stored_email
-from tests.integration.api_events import ADMIN, AGENT, call
+from tests.support.api import ADMIN, AGENT, call
 
 CASES = [
     'proton-bridge/pkg/message/testdata/text_plain_docx_attachment_cyrillic.eml',

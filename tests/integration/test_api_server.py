@@ -8,9 +8,11 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from inboxdesk.auth import Role, issue_token
-from inboxdesk.cli import main
-from inboxdesk.local.api_server import ApiServer
+from inboxdesk.auth import Role
+from inboxdesk_cli.data_dir import signing_key
+from inboxdesk_cli.local.api_server import ApiServer
+from inboxdesk_cli.main import main
+from inboxdesk_cli.tokens import issue_token
 
 KEY = b'dev-key-for-tests-0123456789abcdef'
 ADMIN = issue_token(Role.ADMIN, 'admin@example.com', key=KEY)
@@ -77,12 +79,13 @@ def test_ticket_flow_over_http(server):
 
 
 def test_token_command_and_server_share_the_dev_key(aws, tmp_path, monkeypatch, capsys):
-    # Given the dev folder of `make dev`, When the CLI prints an admin token
-    monkeypatch.setenv('INBOXDESK_DEV_DIR', str(tmp_path))
-    assert main(['token', '--role', 'admin', '--email', 'ops@example.com']) == 0
-    token = capsys.readouterr().out.strip()
-    # Then a server started without an explicit key accepts it as an admin
-    with ApiServer('127.0.0.1', 0) as api:
+    # Given the data folder of `make dev`, its key made when the server starts
+    with ApiServer('127.0.0.1', 0, key=signing_key(tmp_path)) as api:
+        # When the CLI prints an admin token from that folder
+        monkeypatch.setenv('INBOXDESK_DEV_DATA_DIR', str(tmp_path))
+        assert main(['token', '--role', 'admin', '--email', 'ops@example.com']) == 0
+        token = capsys.readouterr().out.strip()
+        # Then the server accepts it as an admin's
         response = requests.put(
             f'{api.url}/settings/appearance', json={'signature_text': 'Ops'}, headers=_auth(token), timeout=10
         )

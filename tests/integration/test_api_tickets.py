@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from inboxdesk.logic.tickets_api import requeue_pending_replies
-from tests.integration.api_events import ADMIN, AGENT, call
+from tests.support.api import ADMIN, AGENT, call
 
 
 @pytest.fixture

@@ -22,8 +22,7 @@ import pytest
 
 from inboxdesk import resources as r
 from tests.conftest import REPO, free_port
-
-INBOXDESK = REPO / '.venv' / 'bin' / 'inboxdesk'
+from tests.support.cli import INBOXDESK, cli_env
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2):
@@ -63,7 +62,7 @@ def queue_depth(sqs, url: str) -> int:
 
 
 def test_worker_passes_lambda_sqs_events_and_deletes_only_what_succeeded(short_queue):
-    from inboxdesk.local.worker import QueueWorker
+    from inboxdesk_cli.local.worker import QueueWorker
 
     # Given a good and a poison message on a queue, and a handler that reports the poison one as failed
     sqs, url, dlq_url = short_queue
@@ -102,7 +101,7 @@ def test_worker_passes_lambda_sqs_events_and_deletes_only_what_succeeded(short_q
 
 
 def test_worker_retries_the_whole_batch_when_the_handler_raises(short_queue):
-    from inboxdesk.local.worker import QueueWorker
+    from inboxdesk_cli.local.worker import QueueWorker
 
     # Given a handler that raises on its first call (as Powertools does when every record fails)
     sqs, url, _ = short_queue
@@ -133,7 +132,7 @@ def test_worker_retries_the_whole_batch_when_the_handler_raises(short_queue):
 
 @pytest.fixture
 def smtp_gateway(aws):
-    from inboxdesk.local.ses_inbound import SesInbound, SmtpGateway
+    from inboxdesk_cli.local.ses_inbound import SesInbound, SmtpGateway
 
     handler = SesInbound(
         s3=boto3.client('s3'),
@@ -208,7 +207,7 @@ def test_smtp_stores_the_mail_in_s3_and_posts_the_ses_notice(smtp_gateway, aws):
 
 def test_smtp_flags_the_gtube_test_mail_as_spam(smtp_gateway, aws):
     # Given a mail carrying the GTUBE test string
-    from inboxdesk.local.ses_inbound import GTUBE
+    from inboxdesk_cli.local.ses_inbound import GTUBE
 
     mail = customer_mail()
     mail.set_content('Buy now!\n' + GTUBE.decode() + '\n')
@@ -236,15 +235,17 @@ class DevProcess:
         self.aws_port, self.smtp_port, self.api_port = ports or (free_port(), free_port(), free_port())
         self.data_dir = tmp_path / 'dev'
         # A user's shell: none of the test session's endpoint, Inboxdesk or service-name variables
-        self.env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(('AWS_ENDPOINT', 'INBOXDESK_')) and k != 'POWERTOOLS_SERVICE_NAME'
-        }
+        self.env = cli_env(
+            {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(('AWS_ENDPOINT', 'INBOXDESK_')) and k != 'POWERTOOLS_SERVICE_NAME'
+            }
+        )
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             [
-                str(INBOXDESK),
+                *INBOXDESK,
                 'dev',
                 f'--aws-port={self.aws_port}',
                 f'--smtp-port={self.smtp_port}',
@@ -273,7 +274,7 @@ class DevProcess:
 
     def tickets(self) -> list[dict[str, Any]]:
         done = subprocess.run(
-            [str(INBOXDESK), 'tickets', '--json', f'--aws-port={self.aws_port}'],
+            [*INBOXDESK, 'tickets', '--json', f'--aws-port={self.aws_port}'],
             env=self.env,
             capture_output=True,
             text=True,
@@ -387,7 +388,7 @@ def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(d
     # When an agent tries an admin route, Then the API's "request denied" line is in handlers.jsonl under the
     # API's service name, and the console shows no JSON line of any handler
     token = subprocess.run(
-        [str(INBOXDESK), 'token', '--role=agent', '--email=agent@example.org', f'--dev-dir={dev.data_dir}'],
+        [*INBOXDESK, 'token', '--role=agent', '--email=agent@example.org', f'--dev-dir={dev.data_dir}'],
         env=dev.env,
         capture_output=True,
         text=True,
@@ -447,11 +448,11 @@ def test_dev_starts_again_on_the_same_ports_right_after_a_stop(dev_system, tmp_p
 def test_tickets_says_when_no_dev_system_is_running():
     # Given no dev system on a port, When `inboxdesk tickets` is asked, Then it explains and exits 1
     done = subprocess.run(
-        [str(INBOXDESK), 'tickets', f'--aws-port={free_port()}'],
+        [*INBOXDESK, 'tickets', f'--aws-port={free_port()}'],
         capture_output=True,
         text=True,
         timeout=60,
-        env={k: v for k, v in os.environ.items() if not k.startswith('AWS_ENDPOINT')},
+        env=cli_env({k: v for k, v in os.environ.items() if not k.startswith('AWS_ENDPOINT')}),
     )
     assert done.returncode == 1
     assert 'no dev system is running' in done.stderr
@@ -464,7 +465,7 @@ def test_dev_refuses_to_start_when_moto_already_runs_on_its_port(moto_endpoint, 
     # When `inboxdesk dev` is started on that port
     done = subprocess.run(
         [
-            str(INBOXDESK),
+            *INBOXDESK,
             'dev',
             f'--aws-port={port}',
             f'--smtp-port={free_port()}',
@@ -475,6 +476,7 @@ def test_dev_refuses_to_start_when_moto_already_runs_on_its_port(moto_endpoint, 
         text=True,
         timeout=60,
         cwd=REPO,
+        env=cli_env(),
     )
 
     # Then it exits 1 and says that a moto server is already running there
@@ -485,10 +487,11 @@ def test_dev_refuses_to_start_when_moto_already_runs_on_its_port(moto_endpoint, 
 def test_tickets_says_when_the_aws_there_is_no_dev_system(moto_endpoint):
     # Given a bare moto server without Inboxdesk's table, When `inboxdesk tickets` is pointed at it
     done = subprocess.run(
-        [str(INBOXDESK), 'tickets', f'--aws-port={moto_endpoint.rsplit(":", 1)[1]}'],
+        [*INBOXDESK, 'tickets', f'--aws-port={moto_endpoint.rsplit(":", 1)[1]}'],
         capture_output=True,
         text=True,
         timeout=60,
+        env=cli_env(),
     )
 
     # Then it exits 1 with one clear line, no traceback

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES
+from tests.support.cli import INBOXDESK, cli_env
 
 EMAILS = FIXTURES / 'emails'
 
 
-def _inboxdesk() -> list[str]:
-    script = REPO / '.venv' / 'bin' / 'inboxdesk'
-    if script.exists():
-        return [str(script)]
-    found = shutil.which('inboxdesk')
-    return [found] if found else [sys.executable, '-m', 'inboxdesk.cli']
-
-
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_inboxdesk(), 'parse', *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [*INBOXDESK, 'parse', *args], cwd=cwd, capture_output=True, text=True, timeout=60, env=cli_env()
+    )
 
 
 def test_jsonl_prints_one_object_per_file_in_order(tmp_path: Path) -> None:
