@@ -39,10 +39,11 @@ class _BadRequest(Exception):
 class ApiServer:
     """`ApiServer(host, port, key=...).start()` serves the API until `stop()`; `port=0` picks a free port."""
 
-    def __init__(self, host: str, port: int, *, key: bytes) -> None:
+    def __init__(self, host: str, port: int, *, key: bytes, read_timeout: float = READ_TIMEOUT) -> None:
         self.host = host
         self.port = port
         self._key = key
+        self._read_timeout = read_timeout
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -51,7 +52,7 @@ class ApiServer:
         return f'http://{self.host}:{self.port}'
 
     def start(self) -> None:
-        self._httpd = ThreadingHTTPServer((self.host, self.port), _request_handler(self._key))
+        self._httpd = ThreadingHTTPServer((self.host, self.port), _request_handler(self._key, self._read_timeout))
         self._httpd.daemon_threads = True
         self.port = int(self._httpd.server_address[1])
         self._thread = threading.Thread(target=self._httpd.serve_forever, name='inboxdesk-api', daemon=True)
@@ -87,7 +88,7 @@ def _content_length(value: str | None) -> int:
     return length
 
 
-def _request_handler(key: bytes) -> type[BaseHTTPRequestHandler]:
+def _request_handler(key: bytes, read_timeout: float) -> type[BaseHTTPRequestHandler]:
     # imported when a server starts: the handler reads its settings from the environment at import
     from api.handler import lambda_handler
     from api.problems import PROBLEM_JSON, problem_body
@@ -95,7 +96,7 @@ def _request_handler(key: bytes) -> type[BaseHTTPRequestHandler]:
     class _ApiRequestHandler(BaseHTTPRequestHandler):
         protocol_version = 'HTTP/1.1'
         server_version = 'inboxdesk-dev-api'
-        timeout = READ_TIMEOUT  # on the socket: a stalled head or body raises TimeoutError
+        timeout = read_timeout  # on the socket: a stalled head or body raises TimeoutError
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             pass  # the handler logs; paths may carry addresses
@@ -125,7 +126,7 @@ def _request_handler(key: bytes) -> type[BaseHTTPRequestHandler]:
                 body = self.rfile.read(length) if length else b''
             except TimeoutError:
                 raise _BadRequest(
-                    HTTPStatus.REQUEST_TIMEOUT, f'the body did not arrive within {READ_TIMEOUT:g} s'
+                    HTTPStatus.REQUEST_TIMEOUT, f'the body did not arrive within {read_timeout:g} s'
                 ) from None
             if len(body) < length:
                 raise _BadRequest(HTTPStatus.BAD_REQUEST, 'the body is shorter than its Content-Length')

@@ -9,6 +9,7 @@ long poll must not hold up the table).
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import urllib.error
@@ -91,6 +92,7 @@ class EmbeddedAws:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
+        logging.getLogger('werkzeug').setLevel(logging.ERROR)  # moto's per-request access log
         app: Any = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(
             self.host, self.port, SerialisedDynamoDB(app), threaded=True, request_handler=MotoRequestHandler

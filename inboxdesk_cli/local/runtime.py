@@ -77,7 +77,6 @@ class DevRuntime:
         aws = EmbeddedAws(s.host, s.aws_port)
         aws.start()
         self._started.append(('embedded AWS', aws))
-        logging.getLogger('werkzeug').setLevel(logging.ERROR)  # moto's per-request access log
         self.endpoints['aws'] = aws.endpoint
         self._set_environment()
         from inboxdesk_cli.local.provision import create_resources

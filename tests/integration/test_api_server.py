@@ -1,5 +1,7 @@
 """The dev API server over HTTP: JWT verification as the authorizer does it, a few flows, and schemathesis."""
 
+import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -90,6 +92,54 @@ def test_token_command_and_server_share_the_dev_key(aws, tmp_path, monkeypatch, 
             f'{api.url}/settings/appearance', json={'signature_text': 'Ops'}, headers=_auth(token), timeout=10
         )
     assert response.status_code == 200 and response.json()['signature_text'] == 'Ops'
+
+
+def _exchange(url: str, request: bytes, *, wait: float = 10.0) -> bytes:
+    """Send raw bytes to the server and read until it closes the connection."""
+    host, port = url.removeprefix('http://').split(':')
+    with socket.create_connection((host, int(port)), timeout=wait) as conn:
+        conn.sendall(request)
+        answer = b''
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+def _problem(answer: bytes) -> tuple[int, dict[str, Any]]:
+    head, _, body = answer.partition(b'\r\n\r\n')
+    status = int(head.split(b' ', 2)[1])
+    assert b'content-type: application/problem+json' in head.lower(), head
+    return status, json.loads(body)
+
+
+@pytest.mark.parametrize('length', ['abc', '-1', '1e3', '12 34'])
+def test_a_bad_content_length_is_a_400_problem(server, length):
+    # Given a request whose Content-Length is no number of bytes
+    request = f'POST /tickets HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n{{}}'.encode()
+    # When it is sent, Then the answer is a 400 problem naming the header, and the connection is closed
+    status, problem = _problem(_exchange(server, request))
+    assert status == 400 and 'Content-Length' in problem['detail']
+
+
+def test_two_content_lengths_are_a_400_problem(server):
+    # Given a request with two Content-Length headers that disagree (a request-smuggling shape)
+    request = b'POST /tickets HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}'
+    # When it is sent, Then it is refused with a 400 problem
+    status, problem = _problem(_exchange(server, request))
+    assert status == 400 and 'Content-Length' in problem['detail']
+
+
+def test_a_body_that_never_arrives_is_answered_and_the_connection_closed(aws):
+    # Given a server with a short read timeout, and a client that announces 100 bytes and sends 2
+    with ApiServer('127.0.0.1', 0, key=KEY, read_timeout=0.5) as api:
+        request = b'POST /tickets HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{}'
+        # When the client stalls, Then the server answers 408 with a problem and closes the connection
+        status, problem = _problem(_exchange(api.url, request))
+        assert status == 408 and 'did not arrive' in problem['detail']
+        # And a client that sends nothing at all is disconnected, not kept waiting for ever
+        assert _exchange(api.url, b'') == b''
+        # And the server still serves the next request
+        assert requests.get(f'{api.url}/health', timeout=10).status_code == 200
 
 
 # --- schemathesis: generated requests against the dev server must never get a 5xx -----------------
