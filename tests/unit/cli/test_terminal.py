@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import tomllib
 import unicodedata
+from importlib.metadata import version
+
+import pytest
 
 from inboxdesk_cli.commands.tickets import format_table
 from inboxdesk_cli.main import main
 from inboxdesk_cli.terminal import safe_json
+from tests.conftest import REPO
 
 HOSTILE = '\x1b[31mRed\x1b[0m \x9b2J \u202eevil\x07\x7f'
 ROW = {
@@ -43,15 +48,9 @@ def test_json_output_is_the_same_value_without_raw_controls():
 
 def test_version_is_the_package_version(capsys):
     # When the version is asked for
-    try:
+    with pytest.raises(SystemExit) as done:
         main(['--version'])
-    except SystemExit as done:
-        assert done.code == 0
-    # Then it is the installed distribution's version (pyproject's, as `make install` installed it)
-    import tomllib
-    from importlib.metadata import version
-
-    from tests.conftest import REPO
-
+    # Then it is the installed distribution's, which is pyproject's (as `make install` installed it)
     declared = tomllib.loads((REPO / 'pyproject.toml').read_text())['project']['version']
+    assert done.value.code == 0
     assert capsys.readouterr().out.strip() == f'inboxdesk {version("inboxdesk")}' == f'inboxdesk {declared}'
