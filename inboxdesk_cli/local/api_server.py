@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 from inboxdesk.names import PUBLIC_ROUTES
 from inboxdesk_cli.aws_events import LambdaContext, api_gateway_event
 from inboxdesk_cli.errors import InvalidTokenError
+from inboxdesk_cli.local.background import ServingThread
 from inboxdesk_cli.tokens import verify_token
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -44,28 +44,19 @@ class ApiServer:
         self.port = port
         self._key = key
         self._read_timeout = read_timeout
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = ServingThread('inboxdesk-api')
 
     @property
     def url(self) -> str:
         return f'http://{self.host}:{self.port}'
 
     def start(self) -> None:
-        self._httpd = ThreadingHTTPServer((self.host, self.port), _request_handler(self._key, self._read_timeout))
-        self._httpd.daemon_threads = True
-        self.port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name='inboxdesk-api', daemon=True)
-        self._thread.start()
+        httpd = ThreadingHTTPServer((self.host, self.port), _request_handler(self._key, self._read_timeout))
+        httpd.daemon_threads = True
+        self.port = self._serving.serve(httpd)
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._serving.stop()
 
     def __enter__(self) -> ApiServer:
         self.start()

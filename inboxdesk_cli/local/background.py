@@ -1,7 +1,9 @@
-"""The start/stop of a dev-runtime background loop (queue workers, schedules): one daemon thread per loop."""
+"""The start/stop of the dev runtime's background work: loops (queue workers, schedules) and servers, one
+daemon thread each."""
 
 from __future__ import annotations
 
+import socketserver
 import threading
 from dataclasses import dataclass, field
 
@@ -31,3 +33,28 @@ class BackgroundLoop:
 
     def _run(self) -> None:
         raise NotImplementedError
+
+
+class ServingThread:
+    """A socketserver server (HTTP, WSGI) answering in a daemon thread from `serve()` until `stop()`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._server: socketserver.BaseServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def serve(self, server: socketserver.BaseServer) -> int:
+        """Start answering; returns the port the server is bound to (useful with port 0)."""
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name=self.name, daemon=True)
+        self._thread.start()
+        return int(server.server_address[1])  # type: ignore[index]  # an (host, port) pair for TCP servers
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

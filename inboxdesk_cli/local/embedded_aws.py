@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from inboxdesk_cli.errors import PortBusyError
+from inboxdesk_cli.local.background import ServingThread
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-    from werkzeug.serving import BaseWSGIServer
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -81,8 +81,7 @@ class EmbeddedAws:
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = ServingThread('embedded-aws')
 
     @property
     def endpoint(self) -> str:
@@ -94,18 +93,10 @@ class EmbeddedAws:
 
         logging.getLogger('werkzeug').setLevel(logging.ERROR)  # moto's per-request access log
         app: Any = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(
+        server = make_server(
             self.host, self.port, SerialisedDynamoDB(app), threaded=True, request_handler=MotoRequestHandler
         )
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, name='embedded-aws', daemon=True)
-        self._thread.start()
+        self.port = self._serving.serve(server)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._serving.stop()
