@@ -71,7 +71,7 @@ def throughput(name: str, messages: list[bytes]) -> float:
         bare.append(_time_round(stdlib_walk, messages))
         reader.append(_time_round(read_email, messages))
     r, b = statistics.median(reader), statistics.median(bare)
-    print(f'{name}: {len(messages)} messages, {total / 1e6:.1f} MB, median of {ROUNDS} rounds')
+    print(f'{name}: {len(messages)} messages, {total / 1e6:.2f} MB, median of {ROUNDS} rounds')
     print(f'  stdlib parse + get_content walk: {b * 1000:8.1f} ms  ({total / b / 1e6:6.1f} MB/s)')
     print(f'  read_email:                      {r * 1000:8.1f} ms  ({total / r / 1e6:6.1f} MB/s)')
     print(f'  ratio read_email / stdlib: {r / b:.2f}x  (target <= 2x)')
