@@ -119,7 +119,7 @@ class DevRuntime:
             ' (others get 550):',
             *(f'  {address:<20} queue {name}' for name, address in self.accepted_addresses()),
             f'API                   {self.endpoints.get("api", "-")}',
-            f'  a token:            inboxdesk token --role agent --email you@example.org --dev-dir {s.data_dir}',
+            '  a token:            inboxdesk token --role agent --email you@example.org',
             f'ingest queue          {os.environ.get(r.ENV_INGEST_QUEUE_URL, "-")}',
             f'data folder           {s.data_dir}   (the signing key jwt.key, and the logs)',
             f'handler logs (JSON)   {"stdout" if s.verbose else s.data_dir / "logs" / "handlers.jsonl"}',
