@@ -12,15 +12,19 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 install: $(STAMP) $(NODE_STAMP)
 
+# The first install downloads about 150 packages and takes two to four minutes; later runs, seconds.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $@
+	@echo '==> install 1/3: the virtual environment $(VENV)'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
+	@echo '==> install 2/3: Inboxdesk and its development dependencies (pip, two to four minutes the first time)'
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
+	@touch $@
 
 $(NODE_STAMP): package.json
-	npm install --no-audit --no-fund --loglevel=error
-	touch $@
+	@echo '==> install 3/3: the CDK command line into node_modules (npm, about a minute the first time)'
+	npm install --no-audit --no-fund --progress=true
+	@touch $@
 
 dev: install
 	$(BIN)/inboxdesk dev
@@ -28,10 +32,10 @@ dev: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/inboxdesk/python/inboxdesk functions infra
+	$(BIN)/mypy layers/inboxdesk/python/inboxdesk inboxdesk_cli functions infra
 
 typecheck: install
-	$(BIN)/mypy layers/inboxdesk/python/inboxdesk functions infra
+	$(BIN)/mypy layers/inboxdesk/python/inboxdesk inboxdesk_cli functions infra
 
 format: install
 	$(BIN)/ruff check --fix .

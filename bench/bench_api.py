@@ -111,7 +111,7 @@ def _requests(queue_id: str) -> dict[str, tuple[str, dict[str, str]]]:
 
 def _measure(queue_id: str, rounds: int) -> dict[str, dict[str, Any]]:
     from api.handler import lambda_handler
-    from tests.integration.api_events import AGENT, context, event
+    from tests.support.api import AGENT, context, event
 
     lambda_context: Any = context()
     first = json.loads(lambda_handler(event('GET', '/tickets', claims=AGENT), lambda_context)['body'])
@@ -149,7 +149,7 @@ def bench_list_latency() -> None:
     os.environ.setdefault('POWERTOOLS_SERVICE_NAME', 'inboxdesk-api')
     sys.path[:0] = [str(REPO / 'layers/inboxdesk/python'), str(REPO / 'functions'), str(REPO)]
     with mock_aws():
-        from inboxdesk.local.provision import create_resources, local_environment
+        from inboxdesk_cli.local.provision import create_resources, local_environment
 
         env = local_environment('http://unused')
         os.environ.update({k: v for k, v in env.items() if k != 'AWS_ENDPOINT_URL'})

@@ -95,7 +95,7 @@ class Embedded:
             port = int(s.getsockname()[1])
         self.server = ThreadedMotoServer(ip_address='127.0.0.1', port=port, verbose=False)
         self.server.start()
-        from inboxdesk.local.provision import create_resources, local_environment
+        from inboxdesk_cli.local.provision import create_resources, local_environment
 
         self.environment = local_environment(f'http://127.0.0.1:{port}')
         os.environ.update(self.environment)
@@ -110,8 +110,8 @@ class Embedded:
         import boto3
 
         from inboxdesk import resources as r
-        from inboxdesk.local.ses_inbound import SesInbound
-        from inboxdesk.local.worker import build_sqs_event
+        from inboxdesk_cli.aws_events import build_sqs_event
+        from inboxdesk_cli.local.ses_inbound import SesInbound
 
         sqs = boto3.client('sqs')
         queue_url = self.environment[r.ENV_INGEST_QUEUE_URL]
@@ -137,7 +137,7 @@ class Embedded:
 
 
 def _api_event() -> dict[str, Any]:
-    from tests.integration.api_events import AGENT, event
+    from tests.support.api import AGENT, event
 
     return event('GET', '/tickets', claims=AGENT)
 

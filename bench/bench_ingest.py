@@ -18,9 +18,7 @@ Run: `.venv/bin/python -m bench bench_ingest` (BENCH_INGEST_N=100 by default).
 
 from __future__ import annotations
 
-import logging
 import os
-import socket
 import time
 import tracemalloc
 import uuid
@@ -44,12 +42,6 @@ class CallCounter:
     def take(self) -> Counter[str]:
         taken, self.calls = self.calls, Counter()
         return taken
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return int(s.getsockname()[1])
 
 
 def _mail(
@@ -82,20 +74,18 @@ def main() -> None:
         'POWERTOOLS_LOG_LEVEL': 'WARNING',
     }.items():
         os.environ[name] = value
-    from moto.server import ThreadedMotoServer
+    from inboxdesk_cli.local.embedded_aws import EmbeddedAws
 
-    port = _port()
-    logging.getLogger('werkzeug').setLevel(logging.ERROR)  # moto's per-request access log
-    server = ThreadedMotoServer(ip_address='127.0.0.1', port=port, verbose=False)
+    server = EmbeddedAws('127.0.0.1', 0)  # the embedded AWS of `make dev`
     server.start()
     try:
-        _run(f'http://127.0.0.1:{port}')
+        _run(server.endpoint)
     finally:
         server.stop()
 
 
 def _run(endpoint: str) -> None:
-    from inboxdesk.local.provision import create_resources, local_environment
+    from inboxdesk_cli.local.provision import create_resources, local_environment
 
     os.environ.update(local_environment(endpoint))
     import boto3

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / 'shared' / 'corpus'
+# Real-world mail nobody here wrote: next to the checkout in the Inboxdesk workspace, or INBOXDESK_CORPUS.
+CORPUS = Path(os.environ.get('INBOXDESK_CORPUS') or REPO.parent / 'shared' / 'corpus')
+CORPUS_MISSING = f'the real-world mail corpus is not at {CORPUS} (set INBOXDESK_CORPUS to a folder of mail)'
 FIXTURES = Path(__file__).resolve().parent / 'fixtures'
 
 os.environ.update(
@@ -23,6 +26,8 @@ os.environ.update(
         'POWERTOOLS_METRICS_NAMESPACE': 'Inboxdesk',
         'POWERTOOLS_TRACE_DISABLED': 'true',
         'POWERTOOLS_DEV': 'false',
+        # where a dev runtime records its data folder: the session's own, not the user's
+        'XDG_STATE_HOME': tempfile.mkdtemp(prefix='inboxdesk-tests-state-'),
     }
 )
 os.environ.pop('AWS_PROFILE', None)
@@ -46,15 +51,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope='session')
 def moto_endpoint() -> Iterator[str]:
-    """The embedded AWS: a real moto server over HTTP, shared by the whole session."""
-    from moto.server import ThreadedMotoServer
+    """The embedded AWS of `make dev` (moto server over HTTP, DynamoDB's requests isolated), shared by the
+    whole session."""
+    from inboxdesk_cli.local.embedded_aws import EmbeddedAws
+    from inboxdesk_cli.local.provision import local_environment
 
-    port = free_port()
-    server = ThreadedMotoServer(ip_address='127.0.0.1', port=port, verbose=False)
+    server = EmbeddedAws('127.0.0.1', 0)
     server.start()
-    endpoint = f'http://127.0.0.1:{port}'
+    endpoint = server.endpoint
     from inboxdesk.config import clear_settings
-    from inboxdesk.local.provision import local_environment
 
     saved = {k: os.environ.get(k) for k in local_environment(endpoint)}
     os.environ.update(local_environment(endpoint))
@@ -75,7 +80,7 @@ def aws(moto_endpoint: str) -> Iterator[dict[str, str]]:
     import urllib.request
 
     from inboxdesk.dal.queues import clear_routing_cache
-    from inboxdesk.local.provision import create_resources
+    from inboxdesk_cli.local.provision import create_resources
 
     created = create_resources()
     clear_routing_cache()  # the inbound function's warm cache must not outlive the tables it came from
@@ -87,5 +92,15 @@ def aws(moto_endpoint: str) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope='session')
 def corpus_dir() -> Path:
     if not CORPUS.is_dir():
-        pytest.skip(f'shared corpus not found at {CORPUS}')
+        pytest.skip(CORPUS_MISSING)
     return CORPUS
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say at the end of the run why the corpus tests skipped: without -rs pytest only counts them."""
+    if CORPUS.is_dir():
+        return
+    # a parametrisation over the absent corpus is empty: pytest skips it with its own reason
+    skipped = [r for r in terminalreporter.stats.get('skipped', []) if 'corpus' in f'{r.nodeid} {r.longrepr}']
+    if skipped:
+        terminalreporter.write_line(f'{len(skipped)} corpus tests skipped: {CORPUS_MISSING}', yellow=True)

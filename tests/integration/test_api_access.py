@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from api.access import routes
 from api.handler import app
-from tests.integration.api_events import ROLES, call
+from tests.support.api import ROLES, call
 from tests.unit.api.test_auth import OK, POLICY
 
 ROWS = sorted(POLICY)

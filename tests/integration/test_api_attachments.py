@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from inboxdesk.logic.attachments import MAX_ATTACHMENT_BYTES
-from tests.integration.api_events import ADMIN, AGENT, call
+from tests.support.api import ADMIN, AGENT, call
 
 PNG = b'\x89PNG\r\n\x1a\n' + b'\0' * 24
 

@@ -9,7 +9,7 @@ import requests
 
 from inboxdesk.logic.ingest import ingest
 from inboxdesk.models import InboundNotice
-from tests.integration.api_events import ADMIN, AGENT, call
+from tests.support.api import ADMIN, AGENT, call
 
 CASES = [
     'proton-bridge/pkg/message/testdata/text_plain_docx_attachment_cyrillic.eml',

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.api_events import ADMIN, AGENT, call
 from tests.integration.test_inbound_handler import SUPPORT, deliver, make_mail
+from tests.support.api import ADMIN, AGENT, call
 
 REPO = Path(__file__).resolve().parents[2]
 STYLED_HTML = (

@@ -13,7 +13,6 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.api_events import ADMIN, AGENT, call
 from tests.integration.test_inbound_handler import (
     SUPPORT,
     all_tickets,
@@ -23,6 +22,7 @@ from tests.integration.test_inbound_handler import (
     sqs_event,
     store_raw,
 )
+from tests.support.api import ADMIN, AGENT, call
 
 DYNAMODB_READS = frozenset({'GetItem', 'BatchGetItem', 'Query', 'Scan'})
 

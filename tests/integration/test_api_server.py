@@ -1,5 +1,7 @@
 """The dev API server over HTTP: JWT verification as the authorizer does it, a few flows, and schemathesis."""
 
+import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,9 +10,11 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from inboxdesk.auth import Role, issue_token
-from inboxdesk.cli import main
-from inboxdesk.local.api_server import ApiServer
+from inboxdesk.auth import Role
+from inboxdesk_cli.data_dir import signing_key
+from inboxdesk_cli.local.api_server import ApiServer
+from inboxdesk_cli.main import main
+from inboxdesk_cli.tokens import issue_token
 
 KEY = b'dev-key-for-tests-0123456789abcdef'
 ADMIN = issue_token(Role.ADMIN, 'admin@example.com', key=KEY)
@@ -77,16 +81,65 @@ def test_ticket_flow_over_http(server):
 
 
 def test_token_command_and_server_share_the_dev_key(aws, tmp_path, monkeypatch, capsys):
-    # Given the dev folder of `make dev`, When the CLI prints an admin token
-    monkeypatch.setenv('INBOXDESK_DEV_DIR', str(tmp_path))
-    assert main(['token', '--role', 'admin', '--email', 'ops@example.com']) == 0
-    token = capsys.readouterr().out.strip()
-    # Then a server started without an explicit key accepts it as an admin
-    with ApiServer('127.0.0.1', 0) as api:
+    # Given the data folder of `make dev`, its key made when the server starts
+    with ApiServer('127.0.0.1', 0, key=signing_key(tmp_path)) as api:
+        # When the CLI prints an admin token from that folder
+        monkeypatch.setenv('INBOXDESK_DEV_DATA_DIR', str(tmp_path))
+        assert main(['token', '--role', 'admin', '--email', 'ops@example.com']) == 0
+        token = capsys.readouterr().out.strip()
+        # Then the server accepts it as an admin's
         response = requests.put(
             f'{api.url}/settings/appearance', json={'signature_text': 'Ops'}, headers=_auth(token), timeout=10
         )
     assert response.status_code == 200 and response.json()['signature_text'] == 'Ops'
+
+
+def _exchange(url: str, request: bytes, *, wait: float = 10.0) -> bytes:
+    """Send raw bytes to the server and read until it closes the connection."""
+    host, port = url.removeprefix('http://').split(':')
+    with socket.create_connection((host, int(port)), timeout=wait) as conn:
+        conn.sendall(request)
+        answer = b''
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+def _problem(answer: bytes) -> tuple[int, dict[str, Any]]:
+    head, _, body = answer.partition(b'\r\n\r\n')
+    status = int(head.split(b' ', 2)[1])
+    assert b'content-type: application/problem+json' in head.lower(), head
+    return status, json.loads(body)
+
+
+@pytest.mark.parametrize('length', ['abc', '-1', '1e3', '12 34'])
+def test_a_bad_content_length_is_a_400_problem(server, length):
+    # Given a request whose Content-Length is no number of bytes
+    request = f'POST /tickets HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n{{}}'.encode()
+    # When it is sent, Then the answer is a 400 problem naming the header, and the connection is closed
+    status, problem = _problem(_exchange(server, request))
+    assert status == 400 and 'Content-Length' in problem['detail']
+
+
+def test_two_content_lengths_are_a_400_problem(server):
+    # Given a request with two Content-Length headers that disagree (a request-smuggling shape)
+    request = b'POST /tickets HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}'
+    # When it is sent, Then it is refused with a 400 problem
+    status, problem = _problem(_exchange(server, request))
+    assert status == 400 and 'Content-Length' in problem['detail']
+
+
+def test_a_body_that_never_arrives_is_answered_and_the_connection_closed(aws):
+    # Given a server with a short read timeout, and a client that announces 100 bytes and sends 2
+    with ApiServer('127.0.0.1', 0, key=KEY, read_timeout=0.5) as api:
+        request = b'POST /tickets HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{}'
+        # When the client stalls, Then the server answers 408 with a problem and closes the connection
+        status, problem = _problem(_exchange(api.url, request))
+        assert status == 408 and 'did not arrive' in problem['detail']
+        # And a client that sends nothing at all is disconnected, not kept waiting for ever
+        assert _exchange(api.url, b'') == b''
+        # And the server still serves the next request
+        assert requests.get(f'{api.url}/health', timeout=10).status_code == 200
 
 
 # --- schemathesis: generated requests against the dev server must never get a 5xx -----------------

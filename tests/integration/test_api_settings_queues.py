@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.api_events import ADMIN, AGENT, call
+from tests.support.api import ADMIN, AGENT, call
 
 
 def _queue(name: str = 'Support', addresses: Any = ('support@example.com',), **extra: Any) -> dict[str, Any]:

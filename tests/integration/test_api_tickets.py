@@ -10,7 +10,7 @@ import pytest
 
 from inboxdesk.config import clear_settings
 from inboxdesk.logic.replies import requeue_pending_replies
-from tests.integration.api_events import ADMIN, AGENT, call
+from tests.support.api import ADMIN, AGENT, call
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -22,8 +24,7 @@ import pytest
 
 from inboxdesk import resources as r
 from tests.conftest import REPO, free_port
-
-INBOXDESK = REPO / '.venv' / 'bin' / 'inboxdesk'
+from tests.support.cli import INBOXDESK, cli_env
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2):
@@ -34,6 +35,50 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2):
         time.sleep(interval)
         value = predicate()
     return value
+
+
+# --- the embedded AWS ------------------------------------------------------------------------------------
+
+
+def test_the_embedded_aws_keeps_every_acknowledged_write_under_concurrent_transactions(aws):
+    # Given a table with one guard item, and a client per thread (as concurrent Lambdas have)
+    from botocore.exceptions import ClientError
+
+    table = os.environ[r.ENV_TABLE]
+    boto3.client('dynamodb').put_item(TableName=table, Item={'pk': {'S': 'guard'}, 'sk': {'S': 'guard'}})
+    acknowledged: list[str] = []
+
+    def write(worker: int) -> None:
+        client = boto3.client('dynamodb')
+        for i in range(25):
+            client.put_item(TableName=table, Item={'pk': {'S': f'w{worker}-{i}'}, 'sk': {'S': 'x'}})
+            acknowledged.append(f'w{worker}-{i}')
+
+    def cancel(worker: int) -> None:
+        client = boto3.client('dynamodb')
+        guard = {'pk': {'S': 'guard'}, 'sk': {'S': 'guard'}}
+        for i in range(25):
+            with pytest.raises(ClientError, match='TransactionCanceled'):
+                client.transact_write_items(
+                    TransactItems=[
+                        {'Put': {'TableName': table, 'Item': {'pk': {'S': f't{worker}-{i}'}, 'sk': {'S': 'x'}}}},
+                        {'Put': {'TableName': table, 'Item': guard, 'ConditionExpression': 'attribute_not_exists(pk)'}},
+                    ]
+                )
+
+    # When writers put items while other threads run transactions that DynamoDB cancels
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    threads += [threading.Thread(target=cancel, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then every write that was acknowledged is in the table, and nothing of the cancelled transactions
+    paginator = boto3.client('dynamodb').get_paginator('scan')
+    stored = {item['pk']['S'] for page in paginator.paginate(TableName=table) for item in page['Items']}
+    assert len(acknowledged) == 150
+    assert sorted(set(acknowledged) - stored) == []
+    assert not [key for key in stored if key.startswith('t')]
 
 
 # --- the worker: Lambda's SQS event source mapping ---------------------------------------------------
@@ -63,7 +108,7 @@ def queue_depth(sqs, url: str) -> int:
 
 
 def test_worker_passes_lambda_sqs_events_and_deletes_only_what_succeeded(short_queue):
-    from inboxdesk.local.worker import QueueWorker
+    from inboxdesk_cli.local.worker import QueueWorker
 
     # Given a good and a poison message on a queue, and a handler that reports the poison one as failed
     sqs, url, dlq_url = short_queue
@@ -102,7 +147,7 @@ def test_worker_passes_lambda_sqs_events_and_deletes_only_what_succeeded(short_q
 
 
 def test_worker_retries_the_whole_batch_when_the_handler_raises(short_queue):
-    from inboxdesk.local.worker import QueueWorker
+    from inboxdesk_cli.local.worker import QueueWorker
 
     # Given a handler that raises on its first call (as Powertools does when every record fails)
     sqs, url, _ = short_queue
@@ -133,7 +178,7 @@ def test_worker_retries_the_whole_batch_when_the_handler_raises(short_queue):
 
 @pytest.fixture
 def smtp_gateway(aws):
-    from inboxdesk.local.ses_inbound import SesInbound, SmtpGateway
+    from inboxdesk_cli.local.ses_inbound import SesInbound, SmtpGateway
 
     handler = SesInbound(
         s3=boto3.client('s3'),
@@ -208,7 +253,7 @@ def test_smtp_stores_the_mail_in_s3_and_posts_the_ses_notice(smtp_gateway, aws):
 
 def test_smtp_flags_the_gtube_test_mail_as_spam(smtp_gateway, aws):
     # Given a mail carrying the GTUBE test string
-    from inboxdesk.local.ses_inbound import GTUBE
+    from inboxdesk_cli.local.ses_inbound import GTUBE
 
     mail = customer_mail()
     mail.set_content('Buy now!\n' + GTUBE.decode() + '\n')
@@ -225,6 +270,79 @@ def test_smtp_flags_the_gtube_test_mail_as_spam(smtp_gateway, aws):
     assert receipt['virusVerdict'] == {'status': 'PASS'}
 
 
+@pytest.fixture
+def dev_log():
+    """The lines the dev runtime writes to its log (the console of `inboxdesk dev`)."""
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler = Collect(level=logging.INFO)
+    logger = logging.getLogger('inboxdesk_dev')
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield lines
+    logger.removeHandler(handler)
+    logger.setLevel(previous)
+
+
+def test_smtp_accepts_lines_longer_than_1000_characters(smtp_gateway, aws):
+    # Given a mail with a 5,000-character line, as HTML mailers write them (SES accepts them)
+    long_line = b'<p>' + b'x' * 5000 + b'</p>'
+    raw = b'From: ada@example.org\r\nTo: support@inboxdesk.test\r\nSubject: Long\r\n\r\n' + long_line + b'\r\n'
+    # When it is sent over SMTP
+    with smtplib.SMTP('127.0.0.1', smtp_gateway.port, timeout=10) as client:
+        refused = client.sendmail('ada@example.org', ['support@inboxdesk.test'], raw)
+    # Then it is accepted and stored with the line whole
+    assert refused == {}
+    sqs = boto3.client('sqs')
+    messages = wait_for(lambda: sqs.receive_message(QueueUrl=aws['INGEST_QUEUE'], WaitTimeSeconds=1).get('Messages'))
+    action = json.loads(json.loads(messages[0]['Body'])['Message'])['receipt']['action']
+    stored = boto3.client('s3').get_object(Bucket=action['bucketName'], Key=action['objectKey'])['Body'].read()
+    assert long_line + b'\r\n' in stored
+
+
+def test_every_refused_delivery_leaves_a_line_with_its_reason(smtp_gateway, dev_log):
+    # Given the SES-like SMTP server
+    with smtplib.SMTP('127.0.0.1', smtp_gateway.port, timeout=10) as client:
+        client.ehlo()
+        # When a client sends to an unknown address, breaks the protocol's order and its syntax
+        unknown = client.rcpt('nobody@inboxdesk.test')
+        client.mail('ada@example.org')
+        refused = client.rcpt('nobody@inboxdesk.test')
+        broken = client.docmd('RCPT', 'nobody@inboxdesk.test')  # no TO:
+    # Then each refusal was answered, and each left a line in the dev log with the reply it got
+    assert unknown[0] == 503 and refused[0] == 550 and broken[0] == 501
+    refusals = [line for line in dev_log if line.startswith('smtp: refused')]
+    assert len(refusals) == 3, dev_log
+    assert '503' in refusals[0]
+    assert '550 5.1.1 <nobody@inboxdesk.test>: mailbox unavailable (not the address of any queue)' in refusals[1]
+    assert '501' in refusals[2] and 'Syntax' in refusals[2]
+
+
+def test_the_banner_names_every_address_the_smtp_door_accepts(aws):
+    # Given the default queue and a second queue with two addresses
+    from inboxdesk_cli.local.runtime import DevRuntime, DevSettings
+    from tests.support.api import ADMIN, call
+
+    runtime = DevRuntime(DevSettings())
+    runtime._ensure_default_queue()
+    sales = {'name': 'Sales', 'inbound_addresses': ['sales@inboxdesk.test', 'orders@inboxdesk.test']}
+    assert call('POST', '/queues', claims=ADMIN, body=sales)[0] == 201
+    # When the runtime describes itself
+    banner = '\n'.join(runtime.describe())
+    # Then the banner names each queue's addresses
+    for address, queue in (
+        ('support@inboxdesk.test', 'Support'),
+        ('sales@inboxdesk.test', 'Sales'),
+        ('orders@inboxdesk.test', 'Sales'),
+    ):
+        assert re.search(rf'{re.escape(address)}\s+queue {queue}', banner), banner
+
+
 # --- the whole command ----------------------------------------------------------------------------------
 
 
@@ -236,15 +354,17 @@ class DevProcess:
         self.aws_port, self.smtp_port, self.api_port = ports or (free_port(), free_port(), free_port())
         self.data_dir = tmp_path / 'dev'
         # A user's shell: none of the test session's endpoint, Inboxdesk or service-name variables
-        self.env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(('AWS_ENDPOINT', 'INBOXDESK_')) and k != 'POWERTOOLS_SERVICE_NAME'
-        }
+        self.env = cli_env(
+            {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(('AWS_ENDPOINT', 'INBOXDESK_')) and k != 'POWERTOOLS_SERVICE_NAME'
+            }
+        )
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             [
-                str(INBOXDESK),
+                *INBOXDESK,
                 'dev',
                 f'--aws-port={self.aws_port}',
                 f'--smtp-port={self.smtp_port}',
@@ -273,7 +393,7 @@ class DevProcess:
 
     def tickets(self) -> list[dict[str, Any]]:
         done = subprocess.run(
-            [str(INBOXDESK), 'tickets', '--json', f'--aws-port={self.aws_port}'],
+            [*INBOXDESK, 'tickets', '--json', f'--aws-port={self.aws_port}'],
             env=self.env,
             capture_output=True,
             text=True,
@@ -320,7 +440,9 @@ def dev_system(tmp_path):
 def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(dev_system, corpus_dir):
     dev = dev_system
 
-    # Given the dev system, When a customer writes to the default queue's creation address
+    # Given the dev system, whose banner names the address its SMTP door accepts
+    assert re.search(r'support@inboxdesk\.test\s+queue Support', dev.output()), dev.output()
+    # When a customer writes to the default queue's creation address
     first = customer_mail(subject='Printer on fire')
     dev.send(first)
 
@@ -386,8 +508,10 @@ def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(d
 
     # When an agent tries an admin route, Then the API's "request denied" line is in handlers.jsonl under the
     # API's service name, and the console shows no JSON line of any handler
+    # (the token is made in a folder without `.dev`: the command finds the running runtime's key)
     token = subprocess.run(
-        [str(INBOXDESK), 'token', '--role=agent', '--email=agent@example.org', f'--dev-dir={dev.data_dir}'],
+        [*INBOXDESK, 'token', '--role=agent', '--email=agent@example.org'],
+        cwd=dev.data_dir.parent,
         env=dev.env,
         capture_output=True,
         text=True,
@@ -417,6 +541,8 @@ def test_make_dev_turns_mail_into_a_ticket_threads_the_reply_and_stops_cleanly(d
     with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
         dev.send(customer_mail(to='nobody@inboxdesk.test'))
     assert refused.value.recipients['nobody@inboxdesk.test'][0] == 550
+    # And the console says which address was refused and why
+    assert wait_for(lambda: dev.said('smtp: refused 550 5.1.1 <nobody@inboxdesk.test>')), dev.output()
 
     # When the user presses Ctrl-C, Then it stops cleanly with exit status 0
     assert dev.stop() == 0, dev.output()
@@ -447,11 +573,11 @@ def test_dev_starts_again_on_the_same_ports_right_after_a_stop(dev_system, tmp_p
 def test_tickets_says_when_no_dev_system_is_running():
     # Given no dev system on a port, When `inboxdesk tickets` is asked, Then it explains and exits 1
     done = subprocess.run(
-        [str(INBOXDESK), 'tickets', f'--aws-port={free_port()}'],
+        [*INBOXDESK, 'tickets', f'--aws-port={free_port()}'],
         capture_output=True,
         text=True,
         timeout=60,
-        env={k: v for k, v in os.environ.items() if not k.startswith('AWS_ENDPOINT')},
+        env=cli_env({k: v for k, v in os.environ.items() if not k.startswith('AWS_ENDPOINT')}),
     )
     assert done.returncode == 1
     assert 'no dev system is running' in done.stderr
@@ -464,7 +590,7 @@ def test_dev_refuses_to_start_when_moto_already_runs_on_its_port(moto_endpoint, 
     # When `inboxdesk dev` is started on that port
     done = subprocess.run(
         [
-            str(INBOXDESK),
+            *INBOXDESK,
             'dev',
             f'--aws-port={port}',
             f'--smtp-port={free_port()}',
@@ -475,6 +601,7 @@ def test_dev_refuses_to_start_when_moto_already_runs_on_its_port(moto_endpoint, 
         text=True,
         timeout=60,
         cwd=REPO,
+        env=cli_env(),
     )
 
     # Then it exits 1 and says that a moto server is already running there
@@ -485,10 +612,11 @@ def test_dev_refuses_to_start_when_moto_already_runs_on_its_port(moto_endpoint, 
 def test_tickets_says_when_the_aws_there_is_no_dev_system(moto_endpoint):
     # Given a bare moto server without Inboxdesk's table, When `inboxdesk tickets` is pointed at it
     done = subprocess.run(
-        [str(INBOXDESK), 'tickets', f'--aws-port={moto_endpoint.rsplit(":", 1)[1]}'],
+        [*INBOXDESK, 'tickets', f'--aws-port={moto_endpoint.rsplit(":", 1)[1]}'],
         capture_output=True,
         text=True,
         timeout=60,
+        env=cli_env(),
     )
 
     # Then it exits 1 with one clear line, no traceback

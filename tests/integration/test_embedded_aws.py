@@ -2,7 +2,7 @@ import os
 
 import boto3
 
-from tests.integration.api_events import ADMIN, AGENT, call
+from tests.support.api import ADMIN, AGENT, call
 
 # One list call per index the API reads (see `dal.table`): each is answered only if its index exists
 # on the embedded table with the keys the data layer writes.

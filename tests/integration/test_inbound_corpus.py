@@ -12,8 +12,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from inboxdesk import notices
 from tests.integration.test_inbound_handler import BUCKET, SUPPORT, Outcomes, collect_outcomes, handle, sqs_event
+from tests.support.events import ses_receipt_notice
 
 BATCH = 10
 # moto deep-copies the whole table for every item of every transaction (its rollback), so a
@@ -53,7 +53,7 @@ def test_every_corpus_message_is_ingested_without_loss(aws, corpus_dir, outcomes
     # When the inbound function handles their notices in batches of ten
     for start in range(0, len(keys), BATCH):
         bodies = [
-            notices.ses_receipt_notice(bucket=BUCKET, key=key, recipients=[SUPPORT], source='sender@corpus.test')
+            ses_receipt_notice(bucket=BUCKET, key=key, recipients=[SUPPORT], source='sender@corpus.test')
             for key in keys[start : start + BATCH]
         ]
         # Then no record of any batch fails

@@ -20,9 +20,9 @@ import pytest
 
 from inboxdesk import notices
 from inboxdesk import resources as r
-from inboxdesk.local.worker import LambdaContext, build_sqs_event
 from inboxdesk.models import Message, Ticket
 from tests.conftest import FIXTURES
+from tests.support.events import LambdaContext, build_sqs_event, ses_receipt_notice
 
 EVENTS = FIXTURES / 'events'
 BUCKET = r.LOCAL_NAMES[r.ENV_MAIL_BUCKET]
@@ -121,13 +121,11 @@ def store_raw(raw: bytes, key: str | None = None) -> str:
 
 
 def ses_body(key: str, recipients: Sequence[str] = (SUPPORT,), **kwargs: Any) -> dict[str, Any]:
-    return notices.ses_receipt_notice(
-        bucket=BUCKET, key=key, recipients=recipients, source='alice@customer.test', **kwargs
-    )
+    return ses_receipt_notice(bucket=BUCKET, key=key, recipients=recipients, source='alice@customer.test', **kwargs)
 
 
 def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
-    """The event Lambda's SQS event source mapping passes, built by the dev runtime's worker."""
+    """The event Lambda's SQS event source mapping passes, as the dev runtime's worker builds it."""
     messages: list[Any] = [
         {
             'MessageId': str(uuid.uuid4()),
@@ -293,25 +291,7 @@ def test_subject_tag_is_ignored_when_dmarc_failed(support):
     assert sorted(t.number for t in all_tickets()) == [1, 2]
 
 
-@pytest.fixture
-def serialisable_moto(monkeypatch):
-    """DynamoDB runs transactions serialisably; moto snapshots the whole table before a transaction and
-    restores the snapshot when it is cancelled, which erases writes that happened concurrently. One lock
-    around moto's writes gives back DynamoDB's guarantee (the server runs in this process)."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in ('transact_write_items', 'put_item', 'update_item', 'delete_item'):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(*args, _original=original, **kwargs):
-            with lock:
-                return _original(*args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
-
-
-def test_concurrent_redelivery_makes_one_ticket(support, outcomes, serialisable_moto):
+def test_concurrent_redelivery_makes_one_ticket(support, outcomes):
     # Given one stored mail and its notice delivered to four concurrent invocations (at-least-once delivery)
     key = store_raw(make_mail().as_bytes())
     body = ses_body(key)
@@ -810,7 +790,7 @@ def test_first_mail_on_a_fresh_deployment_creates_the_default_queue(fresh_deploy
     assert outcomes.messages.count('default queue created') == 1
 
 
-def test_two_concurrent_first_mails_make_one_default_queue(fresh_deployment, outcomes, serialisable_moto, monkeypatch):
+def test_two_concurrent_first_mails_make_one_default_queue(fresh_deployment, outcomes, monkeypatch):
     # Given a fresh deployment, and two first mails whose invocations both find no default queue before
     # either writes one (each waits for the other right after its check)
     from inboxdesk.dal import queues

@@ -14,6 +14,7 @@ from inboxdesk.mail import read_email
 from inboxdesk.mail.model import Address, ParsedEmail
 from inboxdesk.models import Participant, Ticket, Verdicts
 from tests.conftest import FIXTURES
+from tests.support.events import ses_receipt_notice
 
 EVENTS = FIXTURES / 'events'
 
@@ -133,7 +134,7 @@ def test_notice_shapes():
         'd6iitobk75ur44p8kdnnp7g2n800',
     )
     assert wrapped.recipients == ('support@inboxdesk.test',) and wrapped.verdicts.spf == 'PASS'
-    raw = notices.ses_receipt_notice(
+    raw = ses_receipt_notice(
         bucket='b',
         key='raw/k1',
         recipients=['s@x.test'],

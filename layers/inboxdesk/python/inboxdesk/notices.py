@@ -1,4 +1,5 @@
-"""What the ingest queue carries, in AWS's exact shapes, and the builders tests and the dev runtime use.
+"""What the ingest queue carries, in AWS's exact shapes (the dev runtime and the tests build SES's notice
+with `inboxdesk_cli.aws_events.ses_receipt_notice`).
 
 SQS record bodies understood by `parse_notice`:
 1. an SES receipt notification delivered by SNS (raw message delivery off): the SNS envelope with
@@ -10,16 +11,14 @@ SQS record bodies understood by `parse_notice`:
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
 from inboxdesk.models import InboundNotice, Verdicts
 
-SES_SUBJECT = 'Amazon SES Email Receipt Notification'
-_VERDICTS = {
+# verdict -> its field in SES's receipt
+SES_VERDICT_FIELDS = {
     'spam': 'spamVerdict',
     'virus': 'virusVerdict',
     'spf': 'spfVerdict',
@@ -30,71 +29,6 @@ _VERDICTS = {
 
 class UnknownNoticeError(ValueError):
     """The record is none of the shapes above: a poison record (it ends in the DLQ)."""
-
-
-def _iso(at: datetime | None) -> str:
-    return (at or datetime.now(UTC)).astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3] + 'Z'
-
-
-def ses_receipt_notice(
-    *,
-    bucket: str,
-    key: str,
-    recipients: Sequence[str],
-    source: str,
-    ses_message_id: str | None = None,
-    topic_arn: str = 'arn:aws:sns:eu-west-1:123456789012:inboxdesk-inbound-local',
-    common_headers: Mapping[str, Any] | None = None,
-    verdicts: Mapping[str, str] | None = None,
-    received_at: datetime | None = None,
-    raw_delivery: bool = False,
-) -> dict[str, Any]:
-    """The SQS body SES -> SNS -> SQS produces for mail stored by an S3 action (the shape of AWS's
-    documented example). `ses_message_id` defaults to the last part of `key`; every verdict defaults to
-    PASS. With `raw_delivery` the SES JSON itself (SNS raw message delivery on)."""
-    message_id = ses_message_id or key.rsplit('/', 1)[-1]
-    at = _iso(received_at)
-    verdict_status = dict.fromkeys(_VERDICTS, 'PASS') | dict(verdicts or {})
-    receipt: dict[str, Any] = {
-        'timestamp': at,
-        'processingTimeMillis': 420,
-        'recipients': list(recipients),
-        **{field: {'status': verdict_status[name]} for name, field in _VERDICTS.items()},
-        'action': {
-            'type': 'S3',
-            'topicArn': topic_arn,
-            'bucketName': bucket,
-            'objectKeyPrefix': key.rsplit('/', 1)[0] + '/' if '/' in key else '',
-            'objectKey': key,
-        },
-    }
-    ses = {
-        'notificationType': 'Received',
-        'mail': {
-            'timestamp': at,
-            'source': source,
-            'messageId': message_id,
-            'destination': list(recipients),
-            'headersTruncated': False,
-            'headers': [],
-            'commonHeaders': dict(common_headers or {}),
-        },
-        'receipt': receipt,
-    }
-    if raw_delivery:
-        return ses
-    return {
-        'Type': 'Notification',
-        'MessageId': str(uuid.uuid4()),
-        'TopicArn': topic_arn,
-        'Subject': SES_SUBJECT,
-        'Message': json.dumps(ses),
-        'Timestamp': at,
-        'SignatureVersion': '1',
-        'Signature': 'EXAMPLE',
-        'SigningCertURL': 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-example.pem',
-        'UnsubscribeURL': f'https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={topic_arn}:1',
-    }
 
 
 def mailbox_job(*, bucket: str, key: str, mailbox_id: str) -> dict[str, Any]:
@@ -110,7 +44,9 @@ def _from_ses(ses: Mapping[str, Any]) -> InboundNotice | None:
     if action.get('type') != 'S3' or not action.get('bucketName') or not action.get('objectKey'):
         raise UnknownNoticeError('SES notice without an S3 action: the raw mail is not stored')
     mail = ses.get('mail') or {}
-    verdicts = Verdicts(**{name: (receipt.get(field) or {}).get('status') for name, field in _VERDICTS.items()})
+    verdicts = Verdicts(
+        **{name: (receipt.get(field) or {}).get('status') for name, field in SES_VERDICT_FIELDS.items()}
+    )
     return InboundNotice(
         source='ses',
         bucket=str(action['bucketName']),

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inboxdesk.commands.tickets import format_table, ticket_row
-from inboxdesk.local.outcomes import OutcomeLogHandler, describe_outcome
-from inboxdesk.local.ses_inbound import build_receipt_notice, normalise_address, stored_mail, verdicts
-from inboxdesk.local.worker import build_sqs_event, failed_ids
+from inboxdesk_cli.aws_events import build_sqs_event
+from inboxdesk_cli.commands.tickets import format_table, ticket_row
+from inboxdesk_cli.local.outcomes import OutcomeLogHandler, describe_outcome
+from inboxdesk_cli.local.ses_inbound import build_receipt_notice, normalise_address, stored_mail, verdicts
+from inboxdesk_cli.local.worker import failed_ids
 
 RAW = (
     b'From: Ada <ada@example.org>\r\nTo: Support <support@inboxdesk.test>, bob@example.org\r\n'
@@ -117,7 +118,7 @@ def test_stored_mail_gets_ses_trace_headers_and_keeps_the_rest():
 def test_eicar_attachment_fails_the_virus_verdict():
     import base64
 
-    from inboxdesk.local.ses_inbound import EICAR
+    from inboxdesk_cli.local.ses_inbound import EICAR
 
     attached = RAW + b'\r\n' + base64.encodebytes(EICAR)
     assert verdicts(attached)['virusVerdict'] == {'status': 'FAIL'}

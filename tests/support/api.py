@@ -1,7 +1,7 @@
 """API Gateway HTTP API (payload v2) events, as the JWT authorizer delivers them, for the API tests.
 
-The event is the one the dev API server builds (`inboxdesk.local.api_server.build_event`), so the tests
-and `make dev` feed the handler the same shape.
+The event is the one the dev API server builds (`inboxdesk_cli.aws_events.api_gateway_event`), so the
+tests and `make dev` feed the handler the same shape.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import json
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from inboxdesk.local.api_server import build_event
-from inboxdesk.local.worker import LambdaContext
+from tests.support.events import LambdaContext, api_gateway_event
 
 ADMIN = {'sub': 'sub-admin', 'email': 'admin@example.com', 'cognito:groups': ['admins', 'agents']}
 AGENT = {'sub': 'sub-agent', 'email': 'agent@example.com', 'cognito:groups': ['agents']}
@@ -34,7 +33,9 @@ def event(
     text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
     if text is not None:
         all_headers.setdefault('content-type', 'application/json')
-    return build_event(method, target, list(all_headers.items()), (text or '').encode(), claims, source_ip='192.0.2.1')
+    return api_gateway_event(
+        method, target, list(all_headers.items()), (text or '').encode(), claims, source_ip='192.0.2.1'
+    )
 
 
 def context() -> LambdaContext:

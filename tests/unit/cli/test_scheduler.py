@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from inboxdesk.local.scheduler import ScheduledFunction
+from inboxdesk_cli.local.scheduler import ScheduledFunction
 
 
 def test_a_scheduled_function_runs_on_its_interval_even_after_a_failure():

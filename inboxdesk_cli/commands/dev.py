@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from inboxdesk_cli.data_dir import default_data_dir
+
 
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
@@ -23,7 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--smtp-port', type=int, default=_env_int('INBOXDESK_DEV_SMTP_PORT', 2525), help='SES inbound')
     parser.add_argument('--api-port', type=int, default=_env_int('INBOXDESK_DEV_API_PORT', 8000), help='REST API')
     parser.add_argument(
-        '--data-dir', type=Path, default=Path(env('INBOXDESK_DEV_DATA_DIR', '.dev')), help='logs of the handlers'
+        '--data-dir',
+        type=Path,
+        default=default_data_dir(),
+        help="the data folder: the signing key of the dev API's tokens (jwt.key, made on first start) and the"
+        " handlers' logs (default .dev, or INBOXDESK_DEV_DATA_DIR)",
     )
     parser.add_argument('--verbose', action='store_true', help="print the handlers' JSON logs too")
 
@@ -41,7 +47,8 @@ def _console() -> logging.Logger:
 
 def run(args: argparse.Namespace) -> int:
     from inboxdesk.errors import InboxdeskError
-    from inboxdesk.local.runtime import DevRuntime, DevSettings
+    from inboxdesk_cli.errors import DevRuntimeError
+    from inboxdesk_cli.local.runtime import DevRuntime, DevSettings
 
     console = _console()
     stopping = threading.Event()
@@ -62,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     runtime = DevRuntime(settings)
     try:
         runtime.start()
-    except (InboxdeskError, OSError) as error:
+    except (DevRuntimeError, InboxdeskError, OSError) as error:
         runtime.stop()
         print(f'inboxdesk dev: {error}', file=sys.stderr)
         return 1

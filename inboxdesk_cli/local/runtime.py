@@ -2,7 +2,8 @@
 
 Start order: ports checked -> moto server -> environment and resources (`provision`) -> the default
 queue -> the inbound handler's worker -> SMTP -> API. `stop()` undoes it in reverse and may be called
-after a partial start.
+after a partial start. The handlers are imported as the modules they are on Lambda (`inbound.handler`,
+`api.handler`: the editable install makes `functions/`'s packages importable).
 
 Logs: every handler module the runtime loads (queue workers, the API, scheduled functions) has its
 Powertools JSON lines written to `<data_dir>/logs/handlers.jsonl` (stdout with `verbose`); the console
@@ -12,31 +13,21 @@ service name (`inboxdesk.observability.service_name`), as on AWS.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import IO, Protocol
 
-import inboxdesk
 from inboxdesk import resources as r
-from inboxdesk.local.worker import QueueWorker
+from inboxdesk_cli.data_dir import DEFAULT_DATA_DIR
+from inboxdesk_cli.local.worker import QueueWorker
 
 console = logging.getLogger('inboxdesk_dev')
 
 DEFAULT_QUEUE_ADDRESS = 'support@inboxdesk.test'
-# The queue-triggered functions, as the CDK app's SQS event sources: (package in functions/, queue URL
-# variable, function name). moto runs no Lambdas, so a worker per function polls its queue.
-QUEUE_FUNCTIONS = (
-    ('inbound', r.ENV_INGEST_QUEUE_URL, 'inboxdesk-inbound-local'),
-    ('outbound', r.ENV_OUTBOUND_QUEUE_URL, 'inboxdesk-outbound-local'),
-)
-# Scheduled functions, as the CDK app's schedules: (module, handler attribute, function name, every seconds).
-# Faster than on AWS, so their effect shows while you watch.
-SCHEDULED_FUNCTIONS = (('outbound.sweep', 'lambda_handler', 'inboxdesk-requeue-local', 60.0),)
+REPLY_SWEEP_SECONDS = 60.0  # faster than on AWS, so its effect shows while you watch
 
 
 class Startable(Protocol):
@@ -50,24 +41,13 @@ class DevSettings:
     aws_port: int = 5000
     smtp_port: int = 2525
     api_port: int = 8000
-    data_dir: Path = Path('.dev')
-    functions_dir: Path | None = None  # where `inbound/handler.py` lives; found from the package by default
+    data_dir: Path = DEFAULT_DATA_DIR  # the handlers' logs and the key that signs the dev API's tokens
     poll_seconds: int = 1
     verbose: bool = False  # keep the handlers' JSON logs on stdout instead of `<data_dir>/logs/`
 
     @property
     def aws_endpoint(self) -> str:
         return f'http://{self.host}:{self.aws_port}'
-
-
-def find_functions_dir(configured: Path | None = None) -> Path:
-    """The `functions/` folder (the Lambda code asset): next to `layers/` in a checkout, else in the cwd."""
-    candidates = [configured] if configured else []
-    candidates += [Path(inboxdesk.__file__).resolve().parents[4] / 'functions', Path.cwd() / 'functions']
-    for candidate in candidates:
-        if candidate is not None and (candidate / 'inbound' / 'handler.py').is_file():
-            return candidate
-    raise FileNotFoundError('functions/inbound/handler.py not found: run from the Inboxdesk checkout')
 
 
 def powertools_loggers(module: ModuleType) -> list[logging.Logger]:
@@ -90,28 +70,29 @@ class DevRuntime:
     notes: list[str] = field(default_factory=list)  # what did not start, for the banner
 
     def start(self) -> None:
-        from inboxdesk.local.embedded_aws import EmbeddedAws, check_ports
+        from inboxdesk_cli.local.embedded_aws import EmbeddedAws, check_ports
 
         s = self.settings
         check_ports(s.host, {'aws': s.aws_port, 'smtp': s.smtp_port, 'api': s.api_port})
-        functions_dir = find_functions_dir(s.functions_dir)
         aws = EmbeddedAws(s.host, s.aws_port)
         aws.start()
         self._started.append(('embedded AWS', aws))
-        logging.getLogger('werkzeug').setLevel(logging.ERROR)  # moto's per-request access log
         self.endpoints['aws'] = aws.endpoint
         self._set_environment()
-        from inboxdesk.local.provision import create_resources
+        from inboxdesk_cli.local.provision import create_resources
 
         created = create_resources()
         self._ensure_default_queue()
-        self._start_workers(functions_dir)
+        self._start_workers()
         self._start_smtp(topic_arn=created['INBOUND_TOPIC'])
         self._start_api()
         self._start_schedules()
 
     def stop(self) -> None:
         """Stop everything started so far, newest first; never raises."""
+        from inboxdesk_cli.data_dir import forget_running
+
+        forget_running()
         while self._started:
             name, part = self._started.pop()
             try:
@@ -134,17 +115,26 @@ class DevRuntime:
         port = '' if s.aws_port == DevSettings.aws_port else f' --aws-port {s.aws_port}'
         return [
             f'embedded AWS (moto)   {self.endpoints.get("aws", "-")}   (export AWS_ENDPOINT_URL={s.aws_endpoint})',
-            f'SMTP (as SES inbound) {self.endpoints.get("smtp", "-")}   accepts mail for {DEFAULT_QUEUE_ADDRESS}',
+            f'SMTP (as SES inbound) {self.endpoints.get("smtp", "-")}   accepts mail for the address of every queue'
+            ' (others get 550):',
+            *(f'  {address:<20} queue {name}' for name, address in self.accepted_addresses()),
             f'API                   {self.endpoints.get("api", "-")}',
-            f'  a token:            inboxdesk token --role agent --email you@example.org --dev-dir {s.data_dir}',
+            '  a token:            inboxdesk token --role agent --email you@example.org',
             f'ingest queue          {os.environ.get(r.ENV_INGEST_QUEUE_URL, "-")}',
+            f'data folder           {s.data_dir}   (the signing key jwt.key, and the logs)',
             f'handler logs (JSON)   {"stdout" if s.verbose else s.data_dir / "logs" / "handlers.jsonl"}',
             *self.notes,
             f'list tickets with `inboxdesk tickets{port}`; stop with Ctrl-C',
         ]
 
+    def accepted_addresses(self) -> list[tuple[str, str]]:
+        """(queue name, address) for every inbound address of every queue: what the SMTP door accepts."""
+        from inboxdesk.dal import queues
+
+        return [(queue.name, address) for queue in queues.list_queues() for address in queue.inbound_addresses]
+
     def _set_environment(self) -> None:
-        from inboxdesk.local.provision import local_environment
+        from inboxdesk_cli.local.provision import local_environment
 
         os.environ.update(local_environment(self.settings.aws_endpoint))
         os.environ.setdefault(r.ENV_OWN_DOMAINS, DEFAULT_QUEUE_ADDRESS.split('@', 1)[1])
@@ -159,18 +149,23 @@ class DevRuntime:
 
         ensure_default_queue(name=DEFAULT_QUEUE_NAME, inbound_addresses=[DEFAULT_QUEUE_ADDRESS])
 
-    def _start_workers(self, functions_dir: Path) -> None:
-        """One worker per queue-triggered function; the inbound one must exist, later ones start once written."""
+    def _start_workers(self) -> None:
+        """One worker per queue-triggered function, as the CDK app's SQS event sources (moto runs no Lambdas)."""
         import boto3
 
-        if str(functions_dir) not in sys.path:
-            sys.path.insert(0, str(functions_dir))
+        import inbound.handler
+
+        functions = [(inbound.handler, r.ENV_INGEST_QUEUE_URL, 'inboxdesk-inbound-local')]
+        try:
+            import outbound.handler  # type: ignore[import-not-found,unused-ignore]  # until the sender exists
+        except ModuleNotFoundError as missing:
+            if missing.name != 'outbound.handler':
+                raise
+            self.notes.append('inboxdesk-outbound-local: not run (functions/outbound/handler.py does not exist yet)')
+        else:
+            functions.append((outbound.handler, r.ENV_OUTBOUND_QUEUE_URL, 'inboxdesk-outbound-local'))
         sqs = boto3.client('sqs')
-        for package, queue_env, function_name in QUEUE_FUNCTIONS:
-            if package != 'inbound' and not (functions_dir / package / 'handler.py').is_file():
-                self.notes.append(f'{function_name}: not run (functions/{package}/handler.py does not exist yet)')
-                continue
-            module = importlib.import_module(f'{package}.handler')
+        for module, queue_env, function_name in functions:
             self.hook_logs(module)
             worker = QueueWorker(
                 sqs=sqs,
@@ -185,7 +180,7 @@ class DevRuntime:
     def hook_logs(self, module: ModuleType) -> None:
         """Outcome lines of `module`'s loggers on the console; their JSON lines to
         `<data_dir>/logs/handlers.jsonl` unless verbose (once per logger; one file for all)."""
-        from inboxdesk.local.outcomes import OutcomeLogHandler
+        from inboxdesk_cli.local.outcomes import OutcomeLogHandler
 
         for logger in powertools_loggers(module):
             if any(hooked is logger for hooked, _ in self._outcome_handlers):
@@ -210,7 +205,7 @@ class DevRuntime:
         import boto3
 
         from inboxdesk.dal import queues
-        from inboxdesk.local.ses_inbound import SesInbound, SmtpGateway
+        from inboxdesk_cli.local.ses_inbound import SesInbound, SmtpGateway
 
         def accepts(address: str) -> bool:
             return queues.find_queue_by_address(address) is not None
@@ -229,30 +224,29 @@ class DevRuntime:
         self.endpoints['smtp'] = f'smtp://{self.settings.host}:{self.settings.smtp_port}'
 
     def _start_schedules(self) -> None:
-        from inboxdesk.local.scheduler import ScheduledFunction
+        """The reply sweep, as the CDK app's schedule runs it (moto stores schedules but never fires them)."""
+        import outbound.sweep
+        from inboxdesk_cli.local.scheduler import ScheduledFunction
 
+        function_name = 'inboxdesk-reply-sweep-local'
+        handler = outbound.sweep.lambda_handler
         region = os.environ.get('AWS_DEFAULT_REGION', 'eu-west-1')
-        for module_name, attribute, function_name, every in SCHEDULED_FUNCTIONS:
-            module = importlib.import_module(module_name)
-            handler = getattr(module, attribute, None)
-            if handler is None:
-                self.notes.append(f'{function_name}: not scheduled ({module_name}.{attribute} does not exist)')
-                continue
-            self.hook_logs(module)
-            schedule = ScheduledFunction(
-                handler=handler, function_name=function_name, every_seconds=every, region=region
-            )
-            schedule.start()
-            self._started.append((f'{function_name} schedule', schedule))
-            self.notes.append(f'{function_name}: runs every {every:g} s')
+        schedule = ScheduledFunction(
+            handler=handler, function_name=function_name, every_seconds=REPLY_SWEEP_SECONDS, region=region
+        )
+        schedule.start()
+        self._started.append((f'{function_name} schedule', schedule))
+        self.notes.append(f'{function_name}: runs every {REPLY_SWEEP_SECONDS:g} s')
 
     def _start_api(self) -> None:
-        """The API as API Gateway would serve it (the API engineer's `ApiServer`), imported only here."""
-        from inboxdesk.auth import load_dev_key
-        from inboxdesk.local.api_server import ApiServer
+        """The API as API Gateway would serve it, verifying tokens signed with the data folder's key."""
+        import api.handler
+        from inboxdesk_cli.data_dir import record_running, signing_key
+        from inboxdesk_cli.local.api_server import ApiServer
 
-        server = ApiServer(self.settings.host, self.settings.api_port, key=load_dev_key(self.settings.data_dir))
-        self.hook_logs(importlib.import_module('api.handler'))  # the worker start put functions/ on sys.path
+        server = ApiServer(self.settings.host, self.settings.api_port, key=signing_key(self.settings.data_dir))
+        self.hook_logs(api.handler)
         server.start()
         self._started.append(('API', server))
         self.endpoints['api'] = server.url
+        record_running(self.settings.data_dir, server.url)

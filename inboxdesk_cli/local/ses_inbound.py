@@ -3,7 +3,9 @@
 Like an SES receipt rule with an S3 action and an SNS notice: recipients are accepted only when they
 are a queue's creation address (case-insensitive, plus-tags ignored), otherwise `550 5.1.1`; on DATA
 the raw mail goes to S3 under `raw/<SES-like message id>` (with the trace headers SES prepends), then
-the SNS-wrapped SES receipt notification goes to the ingest queue. Mail up to SES's 40 MB is accepted.
+the SNS-wrapped SES receipt notification goes to the ingest queue. Mail up to SES's 40 MB is accepted,
+with lines of any length (RFC 5321's 1,000 is a limit senders break and SES does not enforce). Every
+refusal (a 4xx or 5xx reply, whatever its cause) leaves a line with its reason in the dev log.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from inboxdesk import resources as r
 
 if TYPE_CHECKING:
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
@@ -103,8 +106,8 @@ def build_receipt_notice(
     received: datetime,
 ) -> str:
     """The SQS message body SES's receipt rule produces: the SNS notification wrapping SES's JSON
-    (built by `inboxdesk.notices`, the same builder the handler tests use)."""
-    from inboxdesk.notices import ses_receipt_notice
+    (built by `inboxdesk_cli.aws_events`, the same builder the handler tests use)."""
+    from inboxdesk_cli.aws_events import ses_receipt_notice
 
     parsed = BytesHeaderParser(policy=compat32).parsebytes(raw)
     headers = [(str(name), str(value)) for name, value in parsed.items()]
@@ -143,8 +146,7 @@ class SesInbound:
             logger.exception('smtp: looking up a recipient failed')
             return '451 4.3.0 temporary failure, try again later'
         if not known:
-            logger.info('smtp: refused a recipient that is no creation address')
-            return '550 5.1.1 mailbox unavailable'
+            return f'550 5.1.1 <{address.strip("<>")}>: mailbox unavailable (not the address of any queue)'
         envelope.rcpt_tos.append(address)
         return '250 OK'
 
@@ -184,6 +186,23 @@ class SesInbound:
         return ses_id
 
 
+def _ses_smtp(handler: SesInbound, **kwargs: Any) -> SMTP:
+    """aiosmtpd's SMTP server with SES's limits, logging every refusal it sends."""
+    from aiosmtpd.smtp import SMTP
+
+    class SesSmtp(SMTP):
+        line_length_limit = SES_MAX_MESSAGE_BYTES  # a line may be as long as the whole mail
+
+        async def push(self, status: Any) -> None:
+            text = status.decode('utf-8', 'replace') if isinstance(status, bytes) else str(status)
+            if text[:1] in ('4', '5'):
+                peer = self.session.peer if self.session is not None else None
+                logger.warning('smtp: refused %s (client %s)', text, peer[0] if peer else '-')
+            await super().push(status)
+
+    return SesSmtp(handler, **kwargs)
+
+
 class SmtpGateway:
     """The SMTP server on `host:port`, in its own thread (aiosmtpd's Controller)."""
 
@@ -196,7 +215,11 @@ class SmtpGateway:
     def start(self) -> None:
         from aiosmtpd.controller import Controller
 
-        self._controller = Controller(
+        class SesController(Controller):
+            def factory(self) -> SMTP:
+                return _ses_smtp(self.handler, **self.SMTP_kwargs)
+
+        self._controller = SesController(
             self.handler,
             hostname=self.host,
             port=self.port,

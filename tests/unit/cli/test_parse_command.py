@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import json
-import shutil
+import mailbox
 import subprocess
-import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES
+from tests.support.cli import INBOXDESK, cli_env
 
 EMAILS = FIXTURES / 'emails'
 
 
-def _inboxdesk() -> list[str]:
-    script = REPO / '.venv' / 'bin' / 'inboxdesk'
-    if script.exists():
-        return [str(script)]
-    found = shutil.which('inboxdesk')
-    return [found] if found else [sys.executable, '-m', 'inboxdesk.cli']
-
-
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_inboxdesk(), 'parse', *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [*INBOXDESK, 'parse', *args], cwd=cwd, capture_output=True, text=True, timeout=60, env=cli_env()
+    )
 
 
 def test_jsonl_prints_one_object_per_file_in_order(tmp_path: Path) -> None:
@@ -81,3 +77,49 @@ def test_binary_and_degenerate_files_exit_zero(tmp_path: Path) -> None:
     result = _run('--jsonl', *files, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 3
+
+
+HOSTILE_SUBJECT = '\x1b]0;pwned\x07 \x9b31mRed \u202eevil'
+
+
+def _hostile_mail() -> bytes:
+    encoded = '=?utf-8?b?' + base64.b64encode(HOSTILE_SUBJECT.encode()).decode() + '?='
+    return f'From: a@example.org\r\nTo: s@example.org\r\nSubject: {encoded}\r\n\r\nbody \x1b[2J here\r\n'.encode()
+
+
+def test_parse_never_prints_terminal_escapes_from_mail(tmp_path: Path) -> None:
+    # Given a mail whose subject sets the window title, recolours (C1 CSI) and reverses text, and whose
+    # body clears the screen
+    mail = tmp_path / 'hostile.eml'
+    mail.write_bytes(_hostile_mail())
+    # When it is parsed, as one object and as JSON lines
+    for args in ((str(mail),), ('--jsonl', str(mail))):
+        result = _run(*args, cwd=tmp_path)
+        # Then the output holds no control character at all, and still decodes to what the mail says
+        assert result.returncode == 0, result.stderr
+        assert not [c for c in result.stdout if c != '\n' and unicodedata.category(c) == 'Cc']
+        assert '\u202e' not in result.stdout
+        assert json.loads(result.stdout.splitlines()[0] if args[0] == '--jsonl' else result.stdout)['subject'] == (
+            HOSTILE_SUBJECT
+        )
+
+
+def test_parse_reads_every_message_of_an_mbox(tmp_path: Path) -> None:
+    # Given an mbox file holding three mails
+    path = tmp_path / 'inbox.mbox'
+    box = mailbox.mbox(path)
+    for number in (1, 2, 3):
+        box.add(f'From: c{number}@example.org\nTo: s@example.org\nSubject: Mail {number}\n\nBody {number}\n'.encode())
+    box.close()
+    # When the mbox is parsed, with and without --jsonl
+    listed = _run(str(path), cwd=tmp_path)
+    lines = _run('--jsonl', str(path), cwd=tmp_path)
+    # Then each of the three mails is there, in order, numbered within the mbox
+    assert listed.returncode == lines.returncode == 0, listed.stderr + lines.stderr
+    shown = json.loads(listed.stdout)
+    assert [(m['file'], m['mbox_message'], m['subject']) for m in shown] == [
+        (str(path), 1, 'Mail 1'),
+        (str(path), 2, 'Mail 2'),
+        (str(path), 3, 'Mail 3'),
+    ]
+    assert [json.loads(line)['subject'] for line in lines.stdout.splitlines()] == ['Mail 1', 'Mail 2', 'Mail 3']

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from inboxdesk.local.embedded_aws import port_is_free
+from inboxdesk_cli.local.embedded_aws import port_is_free
 
 
 def _server_closed_connection_port() -> int:

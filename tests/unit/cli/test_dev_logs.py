@@ -16,8 +16,9 @@ from types import ModuleType
 
 from aws_lambda_powertools import Logger
 
-from inboxdesk.local.runtime import DevRuntime, DevSettings
+from inboxdesk_cli.local.runtime import DevRuntime, DevSettings
 from tests.conftest import REPO
+from tests.support.cli import cli_env
 
 
 def _handler_module(console: io.StringIO) -> tuple[ModuleType, Logger]:
@@ -85,16 +86,15 @@ def test_verbose_keeps_the_json_lines_on_the_console(tmp_path: Path) -> None:
 SCRIPT = textwrap.dedent(
     """
     import sys
-    from inboxdesk.commands.dev import _console
-    from inboxdesk.local.runtime import DevRuntime, DevSettings, find_functions_dir
+    from inboxdesk_cli.commands.dev import _console
+    from inboxdesk_cli.local.runtime import DevRuntime, DevSettings
 
-    sys.path.insert(0, str(find_functions_dir()))
     runtime = DevRuntime(DevSettings(data_dir=__import__('pathlib').Path(sys.argv[1]), aws_port=9))
     runtime._set_environment()  # the environment `inboxdesk dev` gives its handlers (no AWS call below)
     _console()
     import api.handler
     import inbound.handler
-    from tests.integration.api_events import context, event
+    from tests.support.api import context, event
 
     runtime.hook_logs(api.handler)
     runtime.hook_logs(inbound.handler)
@@ -112,7 +112,8 @@ SCRIPT = textwrap.dedent(
 
 def test_api_and_inbound_log_under_their_own_service_names_in_one_process(tmp_path: Path) -> None:
     # Given one process as `inboxdesk dev` runs it: no POWERTOOLS_SERVICE_NAME, both handlers hooked
-    env = {k: v for k, v in os.environ.items() if k != 'POWERTOOLS_SERVICE_NAME' and not k.startswith('AWS_ENDPOINT')}
+    shell = {k: v for k, v in os.environ.items() if k != 'POWERTOOLS_SERVICE_NAME' and not k.startswith('AWS_ENDPOINT')}
+    env = cli_env(shell)
     # When the API denies an anonymous request and the inbound function skips S3's test event
     done = subprocess.run(
         [sys.executable, '-c', SCRIPT, str(tmp_path)], cwd=REPO, env=env, capture_output=True, text=True, timeout=120

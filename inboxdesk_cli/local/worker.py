@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from inboxdesk.local.background import BackgroundLoop
+from inboxdesk_cli.aws_events import LambdaContext, build_sqs_event
+from inboxdesk_cli.local.background import BackgroundLoop
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -27,72 +26,6 @@ Handler = Callable[[dict[str, Any], Any], Any]
 logger = logging.getLogger('inboxdesk_dev')
 
 MAX_BATCH = 10  # Lambda's default SQS batch size, and SQS's own maximum per receive
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of Lambda's context object that handlers and Powertools read."""
-
-    function_name: str
-    memory_limit_in_mb: int = 512
-    function_version: str = '$LATEST'
-    timeout_seconds: int = 30
-    region: str = 'eu-west-1'
-    account: str = '123456789012'
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    _deadline: float = field(default=0.0, repr=False)
-
-    def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout_seconds
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f'arn:aws:lambda:{self.region}:{self.account}:function:{self.function_name}'
-
-    @property
-    def log_group_name(self) -> str:
-        return f'/aws/lambda/{self.function_name}'
-
-    @property
-    def log_stream_name(self) -> str:
-        return f'local/[{self.function_version}]{self.aws_request_id}'
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def _message_attributes(message: MessageTypeDef) -> dict[str, Any]:
-    """SQS's MessageAttributes in the lower-camel shape Lambda's event uses."""
-    shaped: dict[str, Any] = {}
-    for name, value in message.get('MessageAttributes', {}).items():
-        shaped[name] = {
-            'stringValue': value.get('StringValue'),
-            'binaryValue': value.get('BinaryValue'),
-            'stringListValues': list(value.get('StringListValues', [])),
-            'binaryListValues': list(value.get('BinaryListValues', [])),
-            'dataType': value.get('DataType'),
-        }
-    return shaped
-
-
-def build_sqs_event(messages: list[MessageTypeDef], *, queue_arn: str, region: str) -> dict[str, Any]:
-    """The event Lambda passes to a function subscribed to an SQS queue."""
-    return {
-        'Records': [
-            {
-                'messageId': message['MessageId'],
-                'receiptHandle': message['ReceiptHandle'],
-                'body': message['Body'],
-                'attributes': dict(message.get('Attributes', {})),
-                'messageAttributes': _message_attributes(message),
-                'md5OfBody': message.get('MD5OfBody', ''),
-                'eventSource': 'aws:sqs',
-                'eventSourceARN': queue_arn,
-                'awsRegion': region,
-            }
-            for message in messages
-        ]
-    }
 
 
 def failed_ids(response: Any) -> set[str]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from inboxdesk_cli.terminal import safe_json, visible
 
 if TYPE_CHECKING:
     from inboxdesk.models import Ticket
@@ -45,7 +46,8 @@ def ticket_row(ticket: Ticket, queue_names: Mapping[str, str]) -> dict[str, Any]
 
 
 def _cell(column: str, value: Any) -> str:
-    text = '' if value is None else str(value)
+    """A table cell: control characters from mail shown as escapes, long titles cut."""
+    text = visible('' if value is None else str(value))
     return text[:49] + '…' if column == 'title' and len(text) > 50 else text
 
 
@@ -58,8 +60,8 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inboxdesk.local.embedded_aws import moto_is_running
-    from inboxdesk.local.provision import local_environment
+    from inboxdesk_cli.local.embedded_aws import moto_is_running
+    from inboxdesk_cli.local.provision import local_environment
 
     endpoint = f'http://{args.host}:{args.aws_port}'
     if not moto_is_running(endpoint):
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     rows = sorted((ticket_row(t, queue_names) for t in tickets), key=lambda row: row['number'], reverse=True)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(safe_json(rows, indent=2))
     elif rows:
         print(format_table(rows))
     else:

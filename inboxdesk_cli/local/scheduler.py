@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from inboxdesk.local.background import BackgroundLoop
-from inboxdesk.local.worker import Handler, LambdaContext
+from inboxdesk_cli.aws_events import LambdaContext, scheduled_event
+from inboxdesk_cli.local.background import BackgroundLoop
+from inboxdesk_cli.local.worker import Handler
 
 logger = logging.getLogger('inboxdesk_dev')
-
-
-def scheduled_event(*, rule_name: str, region: str, account: str, at: datetime | None = None) -> dict[str, Any]:
-    """The event a scheduled EventBridge rule passes to its Lambda target."""
-    moment = (at or datetime.now(UTC)).astimezone(UTC)
-    return {
-        'version': '0',
-        'id': str(uuid.uuid4()),
-        'detail-type': 'Scheduled Event',
-        'source': 'aws.events',
-        'account': account,
-        'time': moment.strftime('%Y-%m-%dT%H:%M:%SZ'),
-        'region': region,
-        'resources': [f'arn:aws:events:{region}:{account}:rule/{rule_name}'],
-        'detail': {},
-    }
 
 
 @dataclass
