@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inboxdesk.observability import SERVICE_API, service_name
 
 from . import access, problems
-from .routes import attachments, customers, health, queues, settings, tickets
+from .routes import attachments, channels, customers, health, queues, settings, tickets
 
 logger = Logger(service=service_name(SERVICE_API))  # POWERTOOLS_SERVICE_NAME wins (set per function on AWS)
 
@@ -39,7 +39,7 @@ def openapi_settings() -> dict[str, Any]:
 
 app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
 problems.register(app)
-for module in (health, tickets, attachments, queues, settings, customers):
+for module in (health, tickets, attachments, queues, settings, customers, channels):
     app.include_router(module.router)
 
 

@@ -27,3 +27,7 @@ class DuplicateMessageError(InboxdeskError):
 
 class ConfigurationError(InboxdeskError):
     """The function was deployed without a setting it needs."""
+
+
+class ChannelInUseError(ConflictError):
+    """An outbound channel that queues still reply through cannot be deleted (409, naming the queues)."""

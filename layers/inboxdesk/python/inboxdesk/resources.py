@@ -14,6 +14,7 @@ from typing import Final
 TABLE_HASH_KEY: Final = 'pk'
 TABLE_RANGE_KEY: Final = 'sk'
 TABLE_INDEXES: Final = ('gsi1', 'gsi2', 'gsi3', 'gsi4', 'gsi5')
+TABLE_TTL_ATTRIBUTE: Final = 'expires_at'  # epoch seconds; DynamoDB deletes the item after it (rate counters)
 
 # Prefixes inside the mail bucket.
 RAW_MAIL_PREFIX: Final = 'raw/'  # SES receipt rules and pollers write raw MIME here
@@ -30,6 +31,7 @@ ENV_OWN_DOMAINS: Final = 'OWN_MAIL_DOMAINS'  # comma-separated creation-address 
 ENV_SES_CONFIGURATION_SET: Final = 'SES_CONFIGURATION_SET'  # publishes bounce, complaint, delivery events
 ENV_REPLY_TOKEN_SECRET: Final = 'REPLY_TOKEN_SECRET_ARN'  # the HMAC key of reply tokens (Secrets Manager)
 ENV_CHANNEL_SECRET_PREFIX: Final = 'CHANNEL_SECRET_PREFIX'  # SMTP passwords: one secret per channel under it
+ENV_SECRETS_KMS_KEY: Final = 'SECRETS_KMS_KEY_ID'  # the stack's KMS key for the secrets it writes (unset: AWS managed)
 ENV_SMTP_HOST_ALLOW_LIST: Final = 'SMTP_HOST_ALLOW_LIST'  # comma-separated hosts exempt from the public-address rule
 ENV_CURSOR_SECRET: Final = 'CURSOR_SECRET_ARN'  # the HMAC key that signs API list cursors
 

@@ -19,6 +19,9 @@ Key map (strings built only in `dal.keys`; `<t>` ticket id, `<q>` queue id, time
 | outbox entry | `OUTBOX` | `<created>#<t>#<message id>` (oldest first) | |
 | setting | `SETTINGS` | `OUTGOING_FILTER` or `APPEARANCE` | |
 | upload (reply attachment) | `UPLOAD#<upload id>` | `UPLOAD` | |
+| outbound channel | `CHANNEL#<c>` | `CHANNEL` | gsi1 `CHANNELS` / `<created>#<c>` |
+| undeliverable address | `SUPPRESSED#<address>` | `#` | |
+| automatic mail sent (rate limits) | `RATE#<address>` | `<sent>#<unique>` (expires) | |
 
 Every ticket index sorts on `gsiNsk = <last_activity_at>#<t>` and is read backwards, so each list
 filter is one Query, newest activity first, with no filter after the read:
@@ -262,6 +265,41 @@ class UploadItem(InboxdeskItem, discriminator='upload'):
     created_at = UnicodeAttribute()
 
 
+class ChannelItem(InboxdeskItem, discriminator='channel'):
+    """An outbound channel (`dal.channels`). An smtp channel's password is in Secrets Manager (`secret_name`)."""
+
+    channel_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    from_address = UnicodeAttribute()
+    display_name = UnicodeAttribute(default='')
+    status = UnicodeAttribute()
+    status_reason = UnicodeAttribute(null=True)
+    smtp_host = UnicodeAttribute(null=True)
+    smtp_port = NumberAttribute(null=True)
+    smtp_tls_mode = UnicodeAttribute(null=True)
+    smtp_username = UnicodeAttribute(null=True)
+    secret_name = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class SuppressedAddressItem(InboxdeskItem, discriminator='suppressed_address'):
+    """An address automatic mail no longer goes to, after a permanent bounce or a complaint (`dal.suppressions`)."""
+
+    address = UnicodeAttribute()
+    reason = UnicodeAttribute()  # bounce | complaint
+    detail = UnicodeAttribute(default='')
+    recorded_at = UnicodeAttribute()
+
+
+class RateMarkItem(InboxdeskItem, discriminator='rate_mark'):
+    """One automatic mail sent to a recipient (`dal.rate_limits`); DynamoDB drops it after the longest window."""
+
+    ticket_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    expires_at = NumberAttribute()  # resources.TABLE_TTL_ATTRIBUTE
+
+
 _connection: Connection | None = None
 
 
@@ -280,6 +318,7 @@ def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
 
 __all__ = [
     'AddressItem',
+    'ChannelItem',
     'CounterItem',
     'CustomerItem',
     'DefaultQueueItem',
@@ -290,7 +329,9 @@ __all__ = [
     'OutboxItem',
     'PynamoDBException',
     'QueueItem',
+    'RateMarkItem',
     'SettingItem',
+    'SuppressedAddressItem',
     'TicketItem',
     'TicketNumberItem',
     'TransactWriteError',

@@ -25,6 +25,8 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
         r.ENV_INGEST_QUEUE_URL: f'{queue_base}/{r.LOCAL_NAMES["INGEST_QUEUE"]}',
         r.ENV_OUTBOUND_QUEUE_URL: f'{queue_base}/{r.LOCAL_NAMES["OUTBOUND_QUEUE"]}',
         r.ENV_EVENT_BUS: r.LOCAL_NAMES[r.ENV_EVENT_BUS],
+        r.ENV_CHANNEL_SECRET_PREFIX: r.LOCAL_NAMES[r.ENV_CHANNEL_SECRET_PREFIX],
+        r.ENV_SES_CONFIGURATION_SET: r.LOCAL_NAMES[r.ENV_SES_CONFIGURATION_SET],
         'POWERTOOLS_METRICS_NAMESPACE': 'Inboxdesk',
     }
 
@@ -53,6 +55,10 @@ def create_resources() -> dict[str, Any]:
             }
             for index in r.TABLE_INDEXES
         ],
+    )
+    dynamodb.update_time_to_live(
+        TableName=names[r.ENV_TABLE],
+        TimeToLiveSpecification={'Enabled': True, 'AttributeName': r.TABLE_TTL_ATTRIBUTE},
     )
     region: Any = boto3.session.Session().region_name or 'eu-west-1'
     boto3.client('s3').create_bucket(

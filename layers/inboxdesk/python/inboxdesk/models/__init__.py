@@ -1,5 +1,6 @@
 """Domain models: frozen dataclasses the DAL returns and the logic works on (no pydantic: cold start)."""
 
+from inboxdesk.models.channel import CHANNEL_KINDS, Channel, ChannelKind, SmtpEndpoint
 from inboxdesk.models.notice import InboundNotice, IngestOutcome, OutcomeKind
 from inboxdesk.models.queue import Queue
 from inboxdesk.models.ticket import (
@@ -19,6 +20,10 @@ from inboxdesk.models.ticket import (
 )
 
 __all__ = [
+    'CHANNEL_KINDS',
+    'Channel',
+    'ChannelKind',
+    'SmtpEndpoint',
     'DELIVERY_STATUSES',
     'DIRECTIONS',
     'PRIORITIES',
