@@ -31,3 +31,28 @@ class ConfigurationError(InboxdeskError):
 
 class ChannelInUseError(ConflictError):
     """An outbound channel that queues still reply through cannot be deleted (409, naming the queues)."""
+
+
+class HeaderInjectionError(InboxdeskError):
+    """A value bound for a mail header holds CR, LF or NUL: refused, never folded into a header."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f'{field} must not contain line breaks or NUL characters')
+        self.field = field
+
+
+class SendError(InboxdeskError):
+    """A transport did not deliver a mail; `reason` says why in words an agent understands."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PermanentSendError(SendError):
+    """Sending again will not help: the server or SES refused the mail, the host is refused, or the
+    credentials are wrong. The message is marked failed with the reason."""
+
+
+class TransientSendError(SendError):
+    """Sending again later may work: 4xx answers, timeouts, throttling, a reset connection."""

@@ -1,0 +1,32 @@
+"""The interface every outbound transport implements.
+
+A transport only delivers: the composer builds the bytes, the caller chooses sender and recipients
+(the envelope), the transport reports what the provider called the mail. Failures are `SendError`s:
+`PermanentSendError` (do not retry; its `reason` is shown to agents) or `TransientSendError` (retry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class SentMail:
+    """What a provider said when it accepted a mail.
+
+    `provider_id`: the provider's own id of the send (SES's MessageId), None when it gives none.
+    `provider_message_ids`: Message-IDs (in `<...>` form) the mail carries on its way out besides our
+    own, so that an answer naming only one of them still threads: SES replaces the Message-ID with
+    `<id@REGION.amazonses.com>` (`<id@email.amazonses.com>` in us-east-1).
+    """
+
+    provider_id: str | None
+    provider_message_ids: tuple[str, ...] = ()
+
+
+class Transport(Protocol):
+    def send(self, raw: bytes, *, sender: str, recipients: Sequence[str]) -> SentMail:
+        """Deliver `raw` (CRLF MIME) from envelope `sender` to every address of `recipients`."""
+        ...
