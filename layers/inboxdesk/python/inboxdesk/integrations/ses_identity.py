@@ -1,5 +1,5 @@
 """Whether Amazon SES may send from an address: the address itself, or its domain (or a parent domain),
-is an email identity verified for sending (SES v2 `GetEmailIdentity`)."""
+is an email identity verified for sending (SES v2 `GetEmailIdentity`, at most one call per domain level)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def sending_problem(address: str) -> str | None:
             found = client.get_email_identity(EmailIdentity=identity)
         except client.exceptions.NotFoundException:
             continue
-        if found.get('VerifiedForSendingStatus'):
+        # Either answer means SES sends for it (moto sets only VerificationStatus).
+        if found.get('VerifiedForSendingStatus') or found.get('VerificationStatus') == 'SUCCESS':
             return None
         pending.append(identity)
     if pending:

@@ -110,7 +110,9 @@ def get_queue(queue_id: str) -> Queue:
 
 def create_queue(fields: dict[str, Any]) -> Queue:
     from inboxdesk.dal import queues as queue_store
+    from inboxdesk.logic.channels import require_channel
 
+    require_channel('reply_via', fields.get('reply_via'))
     try:
         return queue_store.create_queue(**fields)
     except ValueError as exc:
@@ -120,8 +122,12 @@ def create_queue(fields: dict[str, Any]) -> Queue:
 def update_queue(queue_id: str, changes: dict[str, Any]) -> Queue:
     from inboxdesk.dal import queues as queue_store
 
+    from inboxdesk.logic.channels import require_channel
+
     if not changes:
         return queue_store.get_queue(queue_id)
+    if 'reply_via' in changes:
+        require_channel('reply_via', changes['reply_via'])
     try:
         return queue_store.update_queue(queue_id, changes)
     except ValueError as exc:

@@ -203,7 +203,7 @@ class QueueCreate(_Request):
     colour: HexColour = '#4f46e5'
     inbound_addresses: Annotated[list[EmailAddress], Field(max_length=50)] = []
     is_default: bool = False
-    reply_via: Annotated[str, StringConstraints(max_length=254)] | None = None
+    reply_via: Identifier | None = Field(None, description='the id of the outbound channel; unset: SES')
     auto_acknowledge: AutoAcknowledge = AutoAcknowledge()
 
 
@@ -212,7 +212,7 @@ class QueuePatch(_Request):
     colour: HexColour | None = None
     inbound_addresses: Annotated[list[EmailAddress], Field(max_length=50)] | None = None
     is_default: bool | None = None
-    reply_via: Annotated[str, StringConstraints(max_length=254)] | None = None
+    reply_via: Identifier | None = Field(None, description='the id of the outbound channel; unset: SES')
     auto_acknowledge: AutoAcknowledge | None = None
 
 
