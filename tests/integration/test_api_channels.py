@@ -92,7 +92,10 @@ def test_ses_channel_test_reports_the_identity(ses_domain):
         ({'kind': 'o365', 'from_address': f'a@{VERIFIED_DOMAIN}'}, 'connecting the mailbox'),
         ({'kind': 'carrier-pigeon', 'from_address': f'a@{VERIFIED_DOMAIN}'}, 'kind must be one of ses, smtp'),
         ({'kind': 'ses', 'from_address': f'a@{VERIFIED_DOMAIN}\r\nBcc: x@evil.test'}, 'from_address'),
-        ({'kind': 'ses', 'from_address': f'a@{VERIFIED_DOMAIN}', 'display_name': 'A\r\nBcc: x@evil.test'}, 'display_name'),
+        (
+            {'kind': 'ses', 'from_address': f'a@{VERIFIED_DOMAIN}', 'display_name': 'A\r\nBcc: x@evil.test'},
+            'display_name',
+        ),
         ({'kind': 'ses', 'from_address': f'a@{VERIFIED_DOMAIN}', 'password': 'x'}, 'password'),
         ({'kind': 'smtp', 'from_address': f'a@{VERIFIED_DOMAIN}'}, 'smtp'),
         (

@@ -8,7 +8,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from inboxdesk.logic import channels as logic
-from inboxdesk.models.api_channels import Channel, ChannelCreate, ChannelList, ChannelPatch, ChannelTest, SmtpSettingsOut
+from inboxdesk.models.api_channels import (
+    Channel,
+    ChannelCreate,
+    ChannelList,
+    ChannelPatch,
+    ChannelTest,
+    SmtpSettingsOut,
+)
 from inboxdesk.models.channel import Channel as StoredChannel
 
 from ..access import ADMINS

@@ -4,6 +4,7 @@ transport that logs in with it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import cache
 from typing import Any
@@ -49,7 +50,5 @@ def get_channel_password(secret_name: str) -> str:
 def delete_channel_password(secret_name: str) -> None:
     """Gone at once: a channel id is never reused, and a deleted channel's password must not linger."""
     client = _client()
-    try:
+    with contextlib.suppress(client.exceptions.ResourceNotFoundException):
         client.delete_secret(SecretId=secret_name, ForceDeleteWithoutRecovery=True)
-    except client.exceptions.ResourceNotFoundException:
-        pass

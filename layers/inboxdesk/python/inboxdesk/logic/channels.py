@@ -20,7 +20,7 @@ from inboxdesk.dal import ids
 from inboxdesk.errors import ChannelInUseError, NotFoundError
 from inboxdesk.logic.tickets_api import InvalidRequestError
 from inboxdesk.models import Queue
-from inboxdesk.models.channel import CHANNEL_KINDS, TLS_MODES, Channel, SmtpEndpoint
+from inboxdesk.models.channel import CHANNEL_KINDS, TLS_MODES, Channel, ChannelStatus, SmtpEndpoint
 
 LATER_KINDS: Final = ('gmail', 'imap', 'o365')  # connected mailboxes: their channels come with the mailbox
 
@@ -197,7 +197,7 @@ def test_channel(channel_id: str) -> tuple[Channel, ChannelCheck]:
     else:
         problem = _ses_problem(channel.from_address)
         check = ChannelCheck(ok=problem is None, stage='identity' if problem else None, detail=problem or 'ok')
-    status = 'active' if check.ok else 'needs_attention'
+    status: ChannelStatus = 'active' if check.ok else 'needs_attention'
     updated = replace(
         channel, status=status, status_reason=None if check.ok else check.detail, updated_at=ids.now_iso()
     )

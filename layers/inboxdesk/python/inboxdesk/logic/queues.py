@@ -121,7 +121,6 @@ def create_queue(fields: dict[str, Any]) -> Queue:
 
 def update_queue(queue_id: str, changes: dict[str, Any]) -> Queue:
     from inboxdesk.dal import queues as queue_store
-
     from inboxdesk.logic.channels import require_channel
 
     if not changes:
