@@ -51,20 +51,23 @@ def outgoing_filter() -> tuple[list[FilterEntry], int]:
 
 
 def suppressed(addresses: list[str]) -> list[str]:
-    """The addresses Inboxdesk must never send to, of those given (one read of the filter and the queues)."""
-    from inboxdesk.dal import settings as settings_store  # lazily: cold start
+    """The addresses Inboxdesk must never send to, of those given (`logic.recipients`)."""
+    from inboxdesk.logic.recipients import deliverable, recipient_filter
 
-    manual, _ = settings_store.get_manual_filter()
-    blocked = {a.lower() for a in manual} | set(_automatic())
-    return [a for a in addresses if a.strip().lower() in blocked]
+    _, dropped = deliverable(addresses, recipient_filter(addresses))
+    return [address for address, _reason in dropped]
 
 
 def replace_outgoing_filter(
     addresses: list[str], *, expected_version: int | None, updated_by: str
 ) -> tuple[list[FilterEntry], int]:
     from inboxdesk.dal import settings as settings_store  # lazily: cold start
+    from inboxdesk.logic.recipients import FilterEntryError, filter_entry
 
-    wanted = {a.strip().lower() for a in addresses}
+    try:
+        wanted = {filter_entry(a) for a in addresses}
+    except FilterEntryError as exc:
+        raise InvalidRequestError(f'addresses: {exc}') from exc
     automatic = _automatic()
     missing = sorted(a for a in automatic if a not in wanted)
     if missing:

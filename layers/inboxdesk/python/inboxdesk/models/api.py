@@ -231,8 +231,12 @@ class OutgoingFilter(_Model):
 
 
 class OutgoingFilterUpdate(_Request):
-    addresses: Annotated[list[EmailAddress], Field(max_length=1000)] = Field(
-        description='the full list; inbound addresses and connected mailboxes must stay in it'
+    addresses: Annotated[
+        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]],
+        Field(max_length=1000),
+    ] = Field(
+        description='the full list of addresses and whole domains (`@example.com`; no other wildcards); '
+        'inbound addresses and connected mailboxes must stay in it'
     )
 
 
