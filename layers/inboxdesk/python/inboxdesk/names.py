@@ -25,6 +25,15 @@ INBOUND_OUTCOME_METRICS: Final = {
     'skipped': 'InboundMailSkipped',
 }
 INBOUND_FAILED_METRIC: Final = 'InboundMailFailed'
+# What the SES feedback function counts: one metric per outcome of an event.
+FEEDBACK_OUTCOME_METRICS: Final = {
+    'applied': 'SesFeedbackApplied',
+    'duplicate': 'SesFeedbackDuplicate',
+    'unknown_message': 'SesFeedbackUnknownMessage',
+    'ignored': 'SesFeedbackIgnored',
+}
+FEEDBACK_FAILED_METRIC: Final = 'SesFeedbackFailed'
+REPLY_SEND_FAILED_METRIC: Final = 'ReplySendFailed'  # a reply ended failed (permanent error or retries used up)
 EVENT_PUBLISH_FAILED_METRIC: Final = 'EventPublishFailed'  # the bus refused ticket/message events
 DEFAULT_QUEUE_CREATED_METRIC: Final = 'DefaultQueueCreated'
 

@@ -144,3 +144,8 @@ def rate_pk(address: str) -> str:
 def rate_sk(sent_at: str, unique: str) -> str:
     """Time first, so the recent sends are one Query on `sk >= <window start>`."""
     return f'{sent_at}#{unique}'
+
+
+def feedback_guard_pk(event_id: str) -> str:
+    """The guard that makes applying one provider event (SES feedback) idempotent."""
+    return f'FEEDBACK#{_part(event_id)}'

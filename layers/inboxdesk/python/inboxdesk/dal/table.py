@@ -11,6 +11,7 @@ Key map (strings built only in `dal.keys`; `<t>` ticket id, `<q>` queue id, time
 | Message-ID pointer | `MSGID#<message-id>` | `#` | |
 | dedupe guard | `DEDUP#<q>#<message-id>` | `#` | |
 | source guard | `SESID#<ses message id>` or `RAW#<bucket>/<key>` | `#` | |
+| feedback guard (SES event applied) | `FEEDBACK#<event id>` | `#` | |
 | queue | `QUEUE#<q>` | `QUEUE` | gsi1 `QUEUES` / `<name>#<q>` |
 | inbound address | `ADDRESS#<address>` | `#` | |
 | default queue pointer | `DEFAULTQUEUE` | `#` | |

@@ -30,7 +30,9 @@ Identifier = Annotated[str, StringConstraints(pattern=r'^[A-Za-z0-9_-]{1,64}$')]
 TicketStatus = Literal['new', 'open', 'pending', 'solved', 'closed']
 TicketPriority = Literal['low', 'normal', 'high', 'urgent']
 Direction = Literal['inbound', 'outbound', 'note']
-DeliveryStatus = Literal['received', 'queued', 'sending', 'sent', 'delivered', 'failed', 'bounced', 'complained']
+DeliveryStatus = Literal[
+    'received', 'queued', 'sending', 'sent', 'delivered', 'failed', 'bounced', 'complained', 'suppressed'
+]
 
 
 class _Model(BaseModel):

@@ -9,7 +9,7 @@ TICKET_STATUSES: Final = ('new', 'open', 'pending', 'solved', 'closed', 'spam')
 PRIORITIES: Final = ('low', 'normal', 'high', 'urgent')
 DIRECTIONS: Final = ('inbound', 'outbound', 'note')
 THREAD_RULES: Final = ('headers', 'token', 'subject-tag', 'new', 'bounce')
-DELIVERY_STATUSES: Final = ('queued', 'sent', 'failed')
+DELIVERY_STATUSES: Final = ('queued', 'sending', 'sent', 'delivered', 'failed', 'bounced', 'complained', 'suppressed')
 
 Direction = Literal['inbound', 'outbound', 'note']
 
