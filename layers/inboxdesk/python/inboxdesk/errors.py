@@ -42,11 +42,13 @@ class HeaderInjectionError(InboxdeskError):
 
 
 class SendError(InboxdeskError):
-    """A transport did not deliver a mail; `reason` says why in words an agent understands."""
+    """A transport did not deliver a mail; `reason` says why in words an agent understands, and
+    `stage` where it failed when a transport knows ('address', 'dns', 'tcp', 'tls', 'auth', 'send')."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, stage: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.stage = stage
 
 
 class PermanentSendError(SendError):
@@ -56,3 +58,13 @@ class PermanentSendError(SendError):
 
 class TransientSendError(SendError):
     """Sending again later may work: 4xx answers, timeouts, throttling, a reset connection."""
+
+
+class InvalidAddressError(InboxdeskError):
+    """A mail address the composer cannot write into a header (not `local@domain`, or a local part
+    that is not ASCII)."""
+
+    def __init__(self, field: str, address: str) -> None:
+        super().__init__(f'{field} is not a usable mail address: {address!r}')
+        self.field = field
+        self.address = address

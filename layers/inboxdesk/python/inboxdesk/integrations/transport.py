@@ -20,10 +20,13 @@ class SentMail:
     `provider_message_ids`: Message-IDs (in `<...>` form) the mail carries on its way out besides our
     own, so that an answer naming only one of them still threads: SES replaces the Message-ID with
     `<id@REGION.amazonses.com>` (`<id@email.amazonses.com>` in us-east-1).
+    `refused_recipients`: (address, the server's reason) for recipients refused while the others
+    were accepted; a mail that no recipient accepted raises instead.
     """
 
     provider_id: str | None
     provider_message_ids: tuple[str, ...] = ()
+    refused_recipients: tuple[tuple[str, str], ...] = ()
 
 
 class Transport(Protocol):
