@@ -43,9 +43,10 @@ def to_api(channel: StoredChannel) -> Channel:
 
 def _fields(model: ChannelCreate | ChannelPatch) -> dict[str, Any]:
     """The request as logic takes it, the password unwrapped only here (SecretStr everywhere before)."""
-    data = model.model_dump(exclude_unset=True, exclude={'smtp'})
+    patch = isinstance(model, ChannelPatch)  # a patch changes what it names; a new channel takes the defaults
+    data = model.model_dump(exclude_unset=patch, exclude={'smtp'})
     if model.smtp is not None:
-        smtp = model.smtp.model_dump(exclude_unset=True, exclude={'password'})
+        smtp = model.smtp.model_dump(exclude_unset=patch, exclude={'password'})
         if model.smtp.password is not None:
             smtp['password'] = model.smtp.password.get_secret_value()
         data['smtp'] = smtp

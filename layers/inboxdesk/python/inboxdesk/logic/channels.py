@@ -13,14 +13,19 @@ test that failed.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
+from inboxdesk import resources
 from inboxdesk.dal import ids
-from inboxdesk.errors import ChannelInUseError, NotFoundError
+from inboxdesk.errors import ChannelInUseError, NotFoundError, SendError
 from inboxdesk.logic.tickets_api import InvalidRequestError
 from inboxdesk.models import Queue
 from inboxdesk.models.channel import CHANNEL_KINDS, TLS_MODES, Channel, ChannelStatus, SmtpEndpoint
+
+if TYPE_CHECKING:
+    from inboxdesk.integrations.smtp import SmtpSettings
 
 LATER_KINDS: Final = ('gmail', 'imap', 'o365')  # connected mailboxes: their channels come with the mailbox
 
@@ -49,27 +54,45 @@ def _ses_problem(address: str) -> str | None:
     return sending_problem(address)
 
 
+def smtp_allow_list() -> frozenset[str]:
+    """Hosts exempt from the public-address and port rules (`SMTP_HOST_ALLOW_LIST`: the dev catcher only)."""
+    value = os.environ.get(resources.ENV_SMTP_HOST_ALLOW_LIST, '')
+    return frozenset(h.strip().lower() for h in value.split(',') if h.strip())
+
+
 def _endpoint_problem(host: str, port: int) -> str | None:
-    """The public-address and port rules (no connection is made): None when the endpoint may be used."""
+    """The public-address and port rules (the host is resolved, no connection is made): None when it may
+    be used, else the field at fault and why."""
     from inboxdesk.integrations import smtp
 
-    return smtp.endpoint_problem(host, port, smtp.host_allow_list())
+    try:
+        smtp.checked_addresses(host, port, smtp_allow_list())
+    except SendError as exc:
+        field = 'smtp.port' if port not in smtp.ALLOWED_PORTS else 'smtp.host'
+        return f'{field}: {exc.reason}'
+    return None
 
 
-def _check_smtp(endpoint: SmtpEndpoint, from_address: str) -> ChannelCheck:
+def smtp_settings(endpoint: SmtpEndpoint) -> SmtpSettings:
+    """What the SMTP transport needs, the password read from Secrets Manager."""
     from inboxdesk.dal import secrets
-    from inboxdesk.integrations import smtp
+    from inboxdesk.integrations.smtp import SmtpSettings
 
     password = secrets.get_channel_password(endpoint.secret_name)
-    settings = smtp.SmtpSettings(
-        host=endpoint.host,
-        port=endpoint.port,
-        tls_mode=endpoint.tls_mode,
-        username=endpoint.username,
-        password=password,
+    return SmtpSettings(
+        host=endpoint.host, port=endpoint.port, tls=endpoint.tls_mode, username=endpoint.username, password=password
     )
-    result = smtp.SmtpTransport(settings, smtp.host_allow_list()).check()
-    return ChannelCheck(ok=result.ok, stage=result.stage, detail=result.detail)
+
+
+def _check_smtp(endpoint: SmtpEndpoint) -> ChannelCheck:
+    """Connect, start TLS and log in, without sending."""
+    from inboxdesk.integrations import smtp
+
+    try:
+        smtp.check(smtp_settings(endpoint), allow_list=smtp_allow_list())
+    except SendError as exc:
+        return ChannelCheck(ok=False, stage=exc.stage, detail=exc.reason)
+    return ChannelCheck(ok=True, stage=None, detail=f'connected to {endpoint.host} and logged in')
 
 
 def _checked(channel: Channel) -> None:
@@ -84,7 +107,7 @@ def _checked(channel: Channel) -> None:
     if smtp.tls_mode not in TLS_MODES:
         raise InvalidRequestError(f'smtp.tls_mode: must be one of {", ".join(TLS_MODES)}')
     if problem := _endpoint_problem(smtp.host, smtp.port):
-        raise InvalidRequestError(f'smtp.host: {problem}')
+        raise InvalidRequestError(problem)
 
 
 def list_channels() -> list[Channel]:
@@ -193,7 +216,7 @@ def test_channel(channel_id: str) -> tuple[Channel, ChannelCheck]:
 
     channel = channel_store.get_channel(channel_id)
     if channel.kind == 'smtp' and channel.smtp is not None:
-        check = _check_smtp(channel.smtp, channel.from_address)
+        check = _check_smtp(channel.smtp)
     else:
         problem = _ses_problem(channel.from_address)
         check = ChannelCheck(ok=problem is None, stage='identity' if problem else None, detail=problem or 'ok')

@@ -16,7 +16,7 @@ HostName = Annotated[
 ]
 Username = Annotated[str, StringConstraints(min_length=1, max_length=320, pattern=r'^[^\x00-\x1f\x7f]+$')]
 Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
-SmtpPort = Literal[25, 465, 587, 2525]
+SmtpPort = Annotated[int, Field(ge=1, le=65535, description='25, 465, 587 or 2525')]
 TlsModeField = Literal['implicit', 'starttls']
 KindField = Literal['ses', 'smtp']
 
