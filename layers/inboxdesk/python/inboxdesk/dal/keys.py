@@ -149,3 +149,8 @@ def rate_sk(sent_at: str, unique: str) -> str:
 def feedback_guard_pk(event_id: str) -> str:
     """The guard that makes applying one provider event (SES feedback) idempotent."""
     return f'FEEDBACK#{_part(event_id)}'
+
+
+def send_claim_sk(message_id: str) -> str:
+    """The sender's claim on one outbound message, beside it in the ticket's partition."""
+    return f'SEND#{message_id}'

@@ -1,6 +1,6 @@
-"""Channel passwords in Secrets Manager: one secret per channel under `CHANNEL_SECRET_PREFIX`, encrypted with
-the stack's KMS key (`SECRETS_KMS_KEY_ID`) when one is set. The value never leaves this module except to the
-transport that logs in with it."""
+"""Secrets in Secrets Manager: the reply-token key, and channel passwords (one secret per channel under
+`CHANNEL_SECRET_PREFIX`, encrypted with the stack's KMS key `SECRETS_KMS_KEY_ID` when one is set).
+A password leaves this module only for the transport that logs in with it."""
 
 from __future__ import annotations
 
@@ -52,3 +52,12 @@ def delete_channel_password(secret_name: str) -> None:
     client = _client()
     with contextlib.suppress(client.exceptions.ResourceNotFoundException):
         client.delete_secret(SecretId=secret_name, ForceDeleteWithoutRecovery=True)
+
+
+@cache
+def reply_token_key() -> bytes:
+    """The HMAC key of reply tokens (`REPLY_TOKEN_SECRET_ARN`), read once per container."""
+    name = os.environ.get(resources.ENV_REPLY_TOKEN_SECRET)
+    if not name:
+        raise ConfigurationError(f'{resources.ENV_REPLY_TOKEN_SECRET} is not set')
+    return str(_client().get_secret_value(SecretId=name)['SecretString']).encode('utf-8')

@@ -7,6 +7,7 @@ Key map (strings built only in `dal.keys`; `<t>` ticket id, `<q>` queue id, time
 | ticket | `TICKET#<t>` | `TICKET` | gsi1..gsi5, see the filters below |
 | ticket list copy | `TICKET#<t>` | `TICKET#LIST` | gsi1, gsi4, gsi5, see the filters below |
 | message | `TICKET#<t>` | `MSG#<message id>` (time-ordered ids) | |
+| send claim (reply sender) | `TICKET#<t>` | `SEND#<message id>` | |
 | ticket number | `NUMBER#<n>` | `#` | |
 | Message-ID pointer | `MSGID#<message-id>` | `#` | |
 | dedupe guard | `DEDUP#<q>#<message-id>` | `#` | |
@@ -301,6 +302,18 @@ class RateMarkItem(InboxdeskItem, discriminator='rate_mark'):
     expires_at = NumberAttribute()  # resources.TABLE_TTL_ATTRIBUTE
 
 
+class SendClaimItem(InboxdeskItem, discriminator='send_claim'):
+    """The reply sender's claim on an outbound message (`dal.sending`): who is sending it, whether the mail
+    was handed to the provider, and how it ended."""
+
+    attempt_id = UnicodeAttribute()
+    lease_until = UnicodeAttribute()  # ISO time: after it, a claim that never handed over may be taken over
+    handed_over_at = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)  # sent | failed | suppressed
+    provider_id = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+
+
 _connection: Connection | None = None
 
 
@@ -331,6 +344,7 @@ __all__ = [
     'PynamoDBException',
     'QueueItem',
     'RateMarkItem',
+    'SendClaimItem',
     'SettingItem',
     'SuppressedAddressItem',
     'TicketItem',

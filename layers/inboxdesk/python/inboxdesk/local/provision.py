@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 import boto3
 
 from inboxdesk import resources as r
+
+OUTBOUND_MAX_RECEIVES = 5  # as the stack's redrive policy: then the DLQ
 
 
 def local_environment(endpoint_url: str) -> dict[str, str]:
@@ -27,6 +30,8 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
         r.ENV_EVENT_BUS: r.LOCAL_NAMES[r.ENV_EVENT_BUS],
         r.ENV_CHANNEL_SECRET_PREFIX: r.LOCAL_NAMES[r.ENV_CHANNEL_SECRET_PREFIX],
         r.ENV_SES_CONFIGURATION_SET: r.LOCAL_NAMES[r.ENV_SES_CONFIGURATION_SET],
+        r.ENV_REPLY_TOKEN_SECRET: r.LOCAL_NAMES[r.ENV_REPLY_TOKEN_SECRET],
+        r.ENV_OUTBOUND_MAX_RECEIVES: str(OUTBOUND_MAX_RECEIVES),
         'POWERTOOLS_METRICS_NAMESPACE': 'Inboxdesk',
     }
 
@@ -69,11 +74,15 @@ def create_resources() -> dict[str, Any]:
     for queue, dlq in (('INGEST_QUEUE', 'INGEST_DLQ'), ('OUTBOUND_QUEUE', 'OUTBOUND_DLQ')):
         dlq_url = sqs.create_queue(QueueName=names[dlq])['QueueUrl']
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
-        redrive = f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}'
+        redrive = f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{OUTBOUND_MAX_RECEIVES}"}}'
         created[queue] = sqs.create_queue(
             QueueName=names[queue], Attributes={'RedrivePolicy': redrive, 'VisibilityTimeout': '30'}
         )['QueueUrl']
         created[dlq] = dlq_url
     created['INBOUND_TOPIC'] = boto3.client('sns').create_topic(Name=names['INBOUND_TOPIC'])['TopicArn']
     boto3.client('events').create_event_bus(Name=names[r.ENV_EVENT_BUS])
+    boto3.client('sesv2').create_configuration_set(ConfigurationSetName=names[r.ENV_SES_CONFIGURATION_SET])
+    boto3.client('secretsmanager').create_secret(
+        Name=names[r.ENV_REPLY_TOKEN_SECRET], SecretString=secrets.token_hex(32), Description='reply-token HMAC key'
+    )
     return created
