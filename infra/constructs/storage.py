@@ -44,6 +44,7 @@ class Storage(Construct):
             ),
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key,
+            time_to_live_attribute=resources.TABLE_TTL_ATTRIBUTE,  # rate-limit marks expire
             removal_policy=RemovalPolicy.RETAIN,
         )
         for index in resources.TABLE_INDEXES:

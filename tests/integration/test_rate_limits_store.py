@@ -8,6 +8,7 @@ import boto3
 
 from inboxdesk import resources
 from inboxdesk.logic.rate_limits import allow_automatic
+from tests.integration.test_api_reply_threading import DynamoDBCalls
 
 
 class Clock:
@@ -59,3 +60,23 @@ def test_counters_expire_through_the_table_ttl(aws):
     assert ttl == {'TimeToLiveStatus': 'ENABLED', 'AttributeName': resources.TABLE_TTL_ATTRIBUTE}
     [item] = [i for i in client.scan(TableName=table)['Items'] if i['pk']['S'].startswith('RATE#')]
     assert int(item[resources.TABLE_TTL_ATTRIBUTE]['N']) == int((clock.now + timedelta(minutes=600)).timestamp())
+
+
+def test_a_check_is_one_query_and_one_write_however_much_was_sent(aws):
+    from inboxdesk.dal.table import RateMarkItem
+
+    client = RateMarkItem._get_connection().connection.client  # each item class may hold its own connection
+    dynamodb_calls = DynamoDBCalls()
+    clock = Clock()
+    # Given a recipient who already got 40 automatic mails on a ticket in the last ten hours
+    for _ in range(40):
+        assert allow_automatic('jane@customer.test', 'T1', 'auto_reply', clock=clock) is None
+        clock.advance(minutes=14)
+    # When one more is checked
+    client.meta.events.register('before-call.dynamodb', dynamodb_calls)
+    try:
+        allow_automatic('jane@customer.test', 'T1', 'auto_reply', clock=clock)
+    finally:
+        client.meta.events.unregister('before-call.dynamodb', dynamodb_calls)
+    # Then it took one Query and one PutItem
+    assert dict(dynamodb_calls.calls) == {'Query': 1, 'PutItem': 1}
