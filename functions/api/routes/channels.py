@@ -85,7 +85,7 @@ def delete_channel(channel_id: str) -> Response[Any]:
 
 
 @router.post('/channels/<channel_id>/test', security=ADMINS, tags=['channels'], responses=responses(404))
-def test_channel(channel_id: str) -> ChannelTest:
+def check_channel(channel_id: str) -> ChannelTest:
     """smtp: connect and log in without sending; ses: the identity. The outcome becomes the channel's status."""
-    channel, check = logic.test_channel(channel_id)
+    channel, check = logic.check_channel(channel_id)
     return ChannelTest(ok=check.ok, stage=check.stage, detail=check.detail, channel=to_api(channel))

@@ -5,13 +5,13 @@ The data layer stores what logic decided; an smtp channel's password is not here
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from inboxdesk.dal import keys
 from inboxdesk.dal.table import ChannelItem, InboxdeskItem
-from inboxdesk.errors import ConflictError, NotFoundError
+from inboxdesk.errors import ConflictError, InboxdeskError, NotFoundError
 from inboxdesk.models.channel import Channel, ChannelKind, ChannelStatus, SmtpEndpoint, TlsMode
 
 
@@ -61,26 +61,24 @@ def _to_item(channel: Channel) -> ChannelItem:
     )
 
 
-def create_channel(channel: Channel) -> Channel:
-    """ConflictError when a channel with this id exists."""
+def _save(channel: Channel, condition: Any, refusal: InboxdeskError) -> Channel:
     try:
-        _to_item(channel).save(condition=ChannelItem.pk.does_not_exist())
+        _to_item(channel).save(condition=condition)
     except PutError as exc:
         if exc.cause_response_code == 'ConditionalCheckFailedException':
-            raise ConflictError(f'channel {channel.id} already exists') from exc
+            raise refusal from exc
         raise
     return channel
+
+
+def create_channel(channel: Channel) -> Channel:
+    """ConflictError when a channel with this id exists."""
+    return _save(channel, ChannelItem.pk.does_not_exist(), ConflictError(f'channel {channel.id} already exists'))
 
 
 def replace_channel(channel: Channel) -> Channel:
     """Store the changed channel; NotFoundError when it was deleted meanwhile."""
-    try:
-        _to_item(channel).save(condition=ChannelItem.pk.exists())
-    except PutError as exc:
-        if exc.cause_response_code == 'ConditionalCheckFailedException':
-            raise NotFoundError(f'channel {channel.id} not found') from exc
-        raise
-    return channel
+    return _save(channel, ChannelItem.pk.exists(), NotFoundError(f'channel {channel.id} not found'))
 
 
 def get_channel(channel_id: str) -> Channel:

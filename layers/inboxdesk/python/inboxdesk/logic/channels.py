@@ -3,7 +3,7 @@
 - `ses` (also what a queue without `reply_via` uses): the From address must be on an SES identity verified
   for sending, checked when the channel is saved.
 - `smtp`: host and port must pass the public-address and port rules when saved; the password goes to
-  Secrets Manager (`dal.secrets`) and only its name is stored. `test_channel` connects and logs in
+  Secrets Manager (`dal.secrets`) and only its name is stored. `check_channel` connects and logs in
   without sending and answers what failed.
 - A channel a queue replies through is not deleted (`ChannelInUseError` names the queues).
 
@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from inboxdesk import resources
 from inboxdesk.dal import ids
 from inboxdesk.errors import ChannelInUseError, NotFoundError, SendError
 from inboxdesk.logic.tickets_api import InvalidRequestError
 from inboxdesk.models import Queue
-from inboxdesk.models.channel import CHANNEL_KINDS, TLS_MODES, Channel, ChannelStatus, SmtpEndpoint
+from inboxdesk.models.channel import CHANNEL_KINDS, LATER_CHANNEL_KINDS, TLS_MODES, Channel, ChannelStatus, SmtpEndpoint
 
 if TYPE_CHECKING:
     from inboxdesk.integrations.smtp import SmtpSettings
-
-LATER_KINDS: Final = ('gmail', 'imap', 'o365')  # connected mailboxes: their channels come with the mailbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +38,7 @@ class ChannelCheck:
 
 
 def _refuse_kind(kind: str) -> None:
-    if kind in LATER_KINDS:
+    if kind in LATER_CHANNEL_KINDS:
         raise InvalidRequestError(
             f'kind: {kind} channels are created by connecting the mailbox, not here; use ses or smtp'
         )
@@ -209,7 +207,7 @@ def delete_channel(channel_id: str) -> None:
         secrets.delete_channel_password(channel.smtp.secret_name)
 
 
-def test_channel(channel_id: str) -> tuple[Channel, ChannelCheck]:
+def check_channel(channel_id: str) -> tuple[Channel, ChannelCheck]:
     """Check the channel as sending would (smtp: connect and log in, nothing is sent; ses: the identity),
     and record the outcome as its status."""
     from inboxdesk.dal import channels as channel_store

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, StringConstraints, field_validator
 
 from inboxdesk.models.api import EmailAddress, _Model, _Request
-from inboxdesk.models.channel import CHANNEL_KINDS
+from inboxdesk.models.channel import CHANNEL_KINDS, LATER_CHANNEL_KINDS
 
 # A value that becomes part of a mail header: no control characters, so no CR/LF.
 HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=r'^[^\x00-\x1f\x7f]*$')]
@@ -46,7 +46,7 @@ class ChannelCreate(_Request):
     @field_validator('kind', mode='before')
     @classmethod
     def _kind_available(cls, value: Any) -> Any:
-        if value in ('gmail', 'imap', 'o365'):
+        if value in LATER_CHANNEL_KINDS:
             raise ValueError(f'{value} channels are created by connecting the mailbox; here: ses or smtp')
         if value not in CHANNEL_KINDS:
             raise ValueError(f'kind must be one of {", ".join(CHANNEL_KINDS)}')

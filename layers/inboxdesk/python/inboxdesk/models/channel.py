@@ -7,6 +7,7 @@ from typing import Final, Literal
 
 ChannelKind = Literal['ses', 'smtp']
 CHANNEL_KINDS: Final = ('ses', 'smtp')
+LATER_CHANNEL_KINDS: Final = ('gmail', 'imap', 'o365')  # connected mailboxes: made when the mailbox is connected
 ChannelStatus = Literal['active', 'needs_attention']
 CHANNEL_STATUSES: Final = ('active', 'needs_attention')
 TlsMode = Literal['implicit', 'starttls']  # never plaintext: the password is only sent inside TLS
