@@ -247,3 +247,18 @@ def test_transient_failures_until_the_last_try_end_failed_with_the_last_reason(
     assert status == 'failed' and 'gave up after 5 tries' in reason and '421' in reason
     assert server.recorder.received == []
     assert 'ReplySendFailed' in capsys.readouterr().out
+
+
+def test_an_uploaded_attachment_travels_with_the_reply(ticket):
+    from tests.integration.test_api_attachments import _upload
+
+    # Given an agent's reply with a PDF uploaded to S3
+    pdf = b'%PDF-1.4\n' + bytes(range(256)) * 200
+    upload = _upload('report.pdf', 'application/pdf', pdf)
+    job = reply(ticket, attachment_ids=[upload['id']])
+    # When it is sent, Then the customer's copy carries the file, byte for byte
+    assert send(job) == {'batchItemFailures': []}
+    [sent] = ses_outbox(ticket['moto'])
+    mail = message_from_bytes(sent['raw_data'].encode(), policy=policy.default)
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_filename() == 'report.pdf' and attachment.get_content() == pdf
