@@ -354,3 +354,41 @@ def test_the_watchers_see_a_connection_when_one_is_made(listener: _Listener) -> 
     # Then both notice it (so their silence above means no packet was sent)
     assert ('127.0.0.1', 587) in _connections
     assert listener.accepted
+
+
+@pytest.mark.parametrize(
+    ('sender', 'recipient'),
+    [
+        ('support@inboxdesk.test', 'ana@customer.test\r\nRCPT TO:<victim@evil.test>'),
+        ('support@inboxdesk.test\r\nRSET', 'ana@customer.test'),
+        ('support@inboxdesk.test', 'ana@customer.test\x00'),
+        ('support@inboxdesk.test', 'jösé@customer.test'),
+        ('support@inboxdesk.test', 'ana@customer.test> NOTIFY=NEVER'),
+    ],
+)
+def test_envelope_addresses_that_could_inject_smtp_commands_are_refused(
+    certificates: Certificates, sender: str, recipient: str
+) -> None:
+    # Given a working server
+    # When the envelope holds an address with line breaks, NUL, non-ASCII or extra parameters
+    with smtp_server(certificates, 'starttls') as server, pytest.raises(PermanentSendError) as refused:
+        transport(server.port, certificates).send(raw_reply(), sender=sender, recipients=[recipient])
+
+    # Then nothing is sent and the address is named
+    assert 'cannot be used as an envelope address' in refused.value.reason
+    assert server.recorder.received == []
+    assert server.recorder.logins == []
+
+
+def test_a_tls_mode_other_than_implicit_or_starttls_is_refused(certificates: Certificates) -> None:
+    # Given settings read from somewhere with a TLS mode Inboxdesk does not know
+    with smtp_server(certificates, 'plain') as server:
+        settings = SmtpSettings('localhost', server.port, 'none', USER, PASSWORD)  # type: ignore[arg-type]
+
+        # When the channel is checked
+        with pytest.raises(PermanentSendError) as refused:
+            check(settings, allow_list=ALLOWED)
+
+    # Then no session without TLS is opened and no password is offered
+    assert refused.value.stage == 'tls'
+    assert server.recorder.logins == []

@@ -76,10 +76,12 @@ def test_reply_headers_as_a_mail_client_reads_them() -> None:
     assert message['Date'] == 'Tue, 01 Dec 2026 21:30:00 +0000'
     assert message['Message-ID'] == '<01JF3K6M7C9Q2X8D4T5V6W7Y8Z.reply@inboxdesk.test>'
     assert message['In-Reply-To'] == '<c2@customer.test>'
+    # (our own id last: SES replaces the Message-ID, and answers copy References)
     assert message['References'].split() == [
         '<c1@customer.test>',
         '<c2@customer.test>',
         f'<ref-{TOKEN}@inboxdesk.test>',
+        '<01JF3K6M7C9Q2X8D4T5V6W7Y8Z.reply@inboxdesk.test>',
     ]
     assert message[resources.LOOP_HEADER]
     assert message['MIME-Version'] == '1.0'
@@ -337,7 +339,11 @@ def test_ids_that_cannot_be_written_are_left_out_of_references() -> None:
     )
 
     # Then References keeps the usable ones, once each, in order
-    assert message['References'].split() == ['<c1@customer.test>', '<c2@customer.test>']
+    assert message['References'].split() == [
+        '<c1@customer.test>',
+        '<c2@customer.test>',
+        '<01JF3K6M7C9Q2X8D4T5V6W7Y8Z.reply@inboxdesk.test>',
+    ]
 
 
 @pytest.mark.parametrize(

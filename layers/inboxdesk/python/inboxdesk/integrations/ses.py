@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from inboxdesk.errors import PermanentSendError, SendError, TransientSendError
-from inboxdesk.integrations.transport import SentMail
+from inboxdesk.integrations.transport import SentMail, check_envelope
 
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
@@ -74,8 +74,7 @@ class SesTransport:
             raise PermanentSendError(
                 f'the mail is {len(raw) / 2**20:.1f} MB; Amazon SES sends at most {MAX_RAW_SIZE // 2**20} MB'
             )
-        if not recipients:
-            raise PermanentSendError('the mail has no recipients')
+        check_envelope(sender, recipients)
         try:
             answer = self._ses().send_email(
                 FromEmailAddress=sender,

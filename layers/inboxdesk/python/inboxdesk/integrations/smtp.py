@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
 from inboxdesk.errors import PermanentSendError, SendError, TransientSendError
-from inboxdesk.integrations.transport import SentMail
+from inboxdesk.integrations.transport import SentMail, check_envelope
 
 if TYPE_CHECKING:
     import smtplib
@@ -170,6 +170,8 @@ def _open(
         def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
             return self._connected
 
+    if settings.tls not in ('implicit', 'starttls'):  # never a session without TLS
+        raise PermanentSendError(f'unknown TLS mode {settings.tls!r}: use implicit or starttls', stage='tls')
     addresses = checked_addresses(settings.host, settings.port, allow_list)
     with _stage('tcp', settings.host):
         connected = _connect_first(addresses, settings.port, timeout)
@@ -271,8 +273,7 @@ class SmtpTransport:
         _close(self._session())
 
     def send(self, raw: bytes, *, sender: str, recipients: Sequence[str]) -> SentMail:
-        if not recipients:
-            raise PermanentSendError('the mail has no recipients', stage='send')
+        check_envelope(sender, recipients)
         host = self.settings.host
         session = self._session()
         try:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from inboxdesk.errors import PermanentSendError
+
 
 @dataclass(frozen=True)
 class SentMail:
@@ -33,3 +35,13 @@ class Transport(Protocol):
     def send(self, raw: bytes, *, sender: str, recipients: Sequence[str]) -> SentMail:
         """Deliver `raw` (CRLF MIME) from envelope `sender` to every address of `recipients`."""
         ...
+
+
+def check_envelope(sender: str, recipients: Sequence[str]) -> None:
+    """Refuse envelope addresses no mail server can carry (none at all, line breaks, NUL, spaces,
+    angle brackets, non-ASCII): a `PermanentSendError` naming the address."""
+    if not recipients:
+        raise PermanentSendError('the mail has no recipients', stage='send')
+    for address in (sender, *recipients):
+        if not address.isascii() or not address.isprintable() or any(c in ' <>' for c in address) or '@' not in address:
+            raise PermanentSendError(f'{address!r} cannot be used as an envelope address', stage='send')

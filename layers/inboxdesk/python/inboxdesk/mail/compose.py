@@ -1,8 +1,11 @@
-"""The one composer of outgoing mail: `compose(OutgoingMail) -> bytes` (CRLF MIME), pure, no I/O.
+"""The one composer of outgoing mail: `compose(OutgoingMail) -> bytes` (CRLF MIME), pure: the only
+thing it reads is the attachment streams it is handed.
 
 Every transport delivers what this module builds. Values bound for headers are checked here again
 (CR, LF or NUL -> `HeaderInjectionError` naming the field), whatever the API already refused.
-Message ids are given bare (`abc@example.com`); angle brackets around them are tolerated.
+Message ids are given bare (`abc@example.com`); angle brackets around them are tolerated. The mail's
+own Message-ID also ends its References: SES replaces the Message-ID, and an answer then still names
+ours (its client copies our References).
 """
 
 from __future__ import annotations
@@ -74,6 +77,10 @@ class OutgoingAttachment:
 
 @dataclass(frozen=True)
 class OutgoingMail:
+    """One outgoing mail. `reply_to` is the plus-address with the reply token and `references` the
+    conversation's ids plus the token's reference id (`inboxdesk.reply_tokens`), `token_line` its
+    reference line: the composer writes them as given."""
+
     from_address: str
     from_name: str
     to: tuple[tuple[str, str], ...]  # (display name, address)
@@ -113,8 +120,8 @@ def compose_to(mail: OutgoingMail, out: BinaryIO) -> None:
     multipart/mixed when there are attachments. Attachments are read and base64-encoded a chunk at
     a time, so a spooled file as `out` keeps a large mail out of memory."""
     _refuse_breaks(mail)
-    out.write(_top_headers(mail))
-    body = _alternative(mail)
+    head, body = _top_headers(mail), _alternative(mail)
+    out.write(head)
     if not mail.attachments:
         out.write(body)
         return
@@ -172,7 +179,8 @@ def _msg_ids(ids: Iterable[str | None]) -> list[str]:
 def _top_headers(mail: OutgoingMail) -> bytes:
     head = EmailMessage(policy=_POLICY)
     head['From'] = _address('from_address', mail.from_name, mail.from_address)
-    head['To'] = [_address('to', name, address) for name, address in mail.to]
+    if mail.to:
+        head['To'] = [_address('to', name, address) for name, address in mail.to]
     if mail.cc:
         head['Cc'] = [_address('cc', name, address) for name, address in mail.cc]
     if mail.reply_to:
@@ -187,7 +195,7 @@ def _top_headers(mail: OutgoingMail) -> bytes:
     for name, ids in (
         ('Message-ID', own),
         ('In-Reply-To', _msg_ids([mail.in_reply_to])),
-        ('References', _msg_ids(mail.references)),
+        ('References', _msg_ids([*mail.references, mail.message_id])),
     ):
         if ids:
             lines.append(f'{name}: '.encode('ascii') + b'\r\n '.join(i.encode('ascii') for i in ids) + b'\r\n')
@@ -276,6 +284,12 @@ def _attachment_headers(attachment: OutgoingAttachment) -> bytes:
     return b''.join(_POLICY.fold_binary(name, value) for name, value in part.items()) + b'\r\n'
 
 
+def _base64_lines(data: bytes | memoryview) -> bytes:
+    """Base64 in 76-column CRLF lines (`base64.encodebytes` wraps in a Python loop: far slower)."""
+    encoded = base64.b64encode(data)
+    return b'\r\n'.join([encoded[i : i + 76] for i in range(0, len(encoded), 76)]) + b'\r\n'
+
+
 def _write_base64(attachment: OutgoingAttachment, out: BinaryIO) -> None:
     pending = b''
     wrote = False
@@ -284,8 +298,8 @@ def _write_base64(attachment: OutgoingAttachment, out: BinaryIO) -> None:
             data = memoryview(pending + chunk if pending else chunk)
             whole = len(data) - len(data) % 57
             if whole:
-                out.write(base64.encodebytes(data[:whole]).replace(b'\n', b'\r\n'))
+                out.write(_base64_lines(data[:whole]))
                 wrote = True
             pending = bytes(data[whole:])
     if pending or not wrote:
-        out.write(base64.encodebytes(pending).replace(b'\n', b'\r\n') or b'\r\n')
+        out.write(_base64_lines(pending))
