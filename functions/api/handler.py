@@ -19,7 +19,7 @@ from inboxdesk.names import OPENAPI_PATH, SERVICE_API, SWAGGER_PATH
 from inboxdesk.observability import service_name
 
 from . import access, problems
-from .routes import attachments, customers, health, queues, settings, tickets
+from .routes import attachments, channels, customers, health, queues, settings, tickets
 
 logger = Logger(service=service_name(SERVICE_API))  # POWERTOOLS_SERVICE_NAME wins (set per function on AWS)
 api_settings()  # cold start: a deploy without a variable the API needs fails here, before it accepts a reply
@@ -42,7 +42,7 @@ def openapi_settings() -> dict[str, Any]:
 
 app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
 problems.register(app)
-for module in (health, tickets, attachments, queues, settings, customers):
+for module in (health, tickets, attachments, queues, settings, customers, channels):
     app.include_router(module.router)
 
 

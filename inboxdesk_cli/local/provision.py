@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 import boto3
 
 from inboxdesk import resources as r
+
+OUTBOUND_MAX_RECEIVES = 5  # as the stack's redrive policy: then the DLQ
 
 
 def local_environment(endpoint_url: str) -> dict[str, str]:
@@ -25,6 +28,10 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
         r.ENV_INGEST_QUEUE_URL: f'{queue_base}/{r.LOCAL_NAMES["INGEST_QUEUE"]}',
         r.ENV_OUTBOUND_QUEUE_URL: f'{queue_base}/{r.LOCAL_NAMES["OUTBOUND_QUEUE"]}',
         r.ENV_EVENT_BUS: r.LOCAL_NAMES[r.ENV_EVENT_BUS],
+        r.ENV_CHANNEL_SECRET_PREFIX: r.LOCAL_NAMES[r.ENV_CHANNEL_SECRET_PREFIX],
+        r.ENV_SES_CONFIGURATION_SET: r.LOCAL_NAMES[r.ENV_SES_CONFIGURATION_SET],
+        r.ENV_REPLY_TOKEN_SECRET: r.LOCAL_NAMES[r.ENV_REPLY_TOKEN_SECRET],
+        r.ENV_OUTBOUND_MAX_RECEIVES: str(OUTBOUND_MAX_RECEIVES),
         'POWERTOOLS_METRICS_NAMESPACE': 'Inboxdesk',
     }
 
@@ -54,6 +61,10 @@ def create_resources() -> dict[str, Any]:
             for index in r.TABLE_INDEXES
         ],
     )
+    dynamodb.update_time_to_live(
+        TableName=names[r.ENV_TABLE],
+        TimeToLiveSpecification={'Enabled': True, 'AttributeName': r.TABLE_TTL_ATTRIBUTE},
+    )
     region: Any = boto3.session.Session().region_name or 'eu-west-1'
     boto3.client('s3').create_bucket(
         Bucket=names[r.ENV_MAIL_BUCKET], CreateBucketConfiguration={'LocationConstraint': region}
@@ -63,11 +74,15 @@ def create_resources() -> dict[str, Any]:
     for queue, dlq in (('INGEST_QUEUE', 'INGEST_DLQ'), ('OUTBOUND_QUEUE', 'OUTBOUND_DLQ')):
         dlq_url = sqs.create_queue(QueueName=names[dlq])['QueueUrl']
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
-        redrive = f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}'
+        redrive = f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{OUTBOUND_MAX_RECEIVES}"}}'
         created[queue] = sqs.create_queue(
             QueueName=names[queue], Attributes={'RedrivePolicy': redrive, 'VisibilityTimeout': '30'}
         )['QueueUrl']
         created[dlq] = dlq_url
     created['INBOUND_TOPIC'] = boto3.client('sns').create_topic(Name=names['INBOUND_TOPIC'])['TopicArn']
     boto3.client('events').create_event_bus(Name=names[r.ENV_EVENT_BUS])
+    boto3.client('sesv2').create_configuration_set(ConfigurationSetName=names[r.ENV_SES_CONFIGURATION_SET])
+    boto3.client('secretsmanager').create_secret(
+        Name=names[r.ENV_REPLY_TOKEN_SECRET], SecretString=secrets.token_hex(32), Description='reply-token HMAC key'
+    )
     return created

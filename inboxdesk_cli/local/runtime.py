@@ -82,6 +82,7 @@ class DevRuntime:
         from inboxdesk_cli.local.provision import create_resources
 
         created = create_resources()
+        self._verify_mail_domains()
         self._ensure_default_queue()
         self._start_workers()
         self._start_smtp(topic_arn=created['INBOUND_TOPIC'])
@@ -141,6 +142,16 @@ class DevRuntime:
         os.environ.setdefault('POWERTOOLS_TRACE_DISABLED', 'true')  # no X-Ray daemon here
         os.environ.setdefault('POWERTOOLS_METRICS_DISABLED', 'true')  # EMF lines would flood the console
         os.environ.setdefault('POWERTOOLS_LOG_LEVEL', 'INFO')
+
+    def _verify_mail_domains(self) -> None:
+        """Replies leave through SES from the queues' own addresses: the embedded SES knows the dev mail domains
+        as verified, as a deployed stack's SES knows its own."""
+        import boto3
+
+        ses = boto3.client('sesv2')
+        for domain in (d.strip() for d in os.environ.get(r.ENV_OWN_DOMAINS, '').split(',')):
+            if domain:
+                ses.create_email_identity(EmailIdentity=domain)
 
     def _ensure_default_queue(self) -> None:
         """The default queue, owning the address the SMTP server accepts (the embedded AWS starts empty)."""

@@ -53,8 +53,8 @@ class Storage(Construct):
             ),
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key,
+            time_to_live_attribute=resources.TABLE_TTL_ATTRIBUTE,  # rate-limit marks expire
             removal_policy=RemovalPolicy.RETAIN,
-            time_to_live_attribute=resources.TABLE_TTL_ATTRIBUTE,
         )
         for index in resources.TABLE_INDEXES:
             table.add_global_secondary_index(

@@ -86,6 +86,8 @@ def test_one_table_with_the_keys_and_indexes_of_resources_py(synthesized: Synthe
         ]
         assert index['Projection'] == {'ProjectionType': 'ALL'}
     assert {a['AttributeType'] for a in p['AttributeDefinitions']} == {'S'}
+    # And rate-limit marks expire through the table's TTL attribute
+    assert p['TimeToLiveSpecification'] == {'AttributeName': resources.TABLE_TTL_ATTRIBUTE, 'Enabled': True}
     # And it has point-in-time recovery and is encrypted with the stack's customer-managed key
     assert p['PointInTimeRecoverySpecification']['PointInTimeRecoveryEnabled'] is True
     assert p['SSESpecification'] == {

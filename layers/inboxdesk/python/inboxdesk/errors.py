@@ -43,8 +43,16 @@ class DuplicateMessageError(InboxdeskError):
     """This mail was already ingested: a redelivery, not a new message."""
 
 
+class DuplicateEventError(InboxdeskError):
+    """This provider event (an SES delivery notice) was already applied: a redelivery."""
+
+
 class ConfigurationError(InboxdeskError):
     """The function was deployed without a setting it needs."""
+
+
+class ChannelInUseError(ConflictError):
+    """An outbound channel that queues still reply through cannot be deleted (409, naming the queues)."""
 
 
 class HeaderInjectionError(InboxdeskError):

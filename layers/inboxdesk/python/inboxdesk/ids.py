@@ -55,9 +55,19 @@ def normalise_rfc_id(message_id: str) -> str:
     return message_id.strip().strip('<>').strip()
 
 
+def normalise_domain(domain: str) -> str:
+    """Lower-case, without the root's trailing dot, internationalised names as their ASCII (IDNA) form."""
+    domain = domain.strip().rstrip('.').lower()
+    try:
+        return domain.encode('idna').decode('ascii')
+    except UnicodeError:  # not a valid IDNA name: compare it as written
+        return domain
+
+
 def normalise_address(address: str) -> str:
-    """An address as routing compares it: lower-case, plus-tag removed (`Support+x@Ex.com` -> `support@ex.com`)."""
-    local, _, domain = address.strip().lower().rpartition('@')
-    if not local:
+    """An address as Inboxdesk compares it (routing, own addresses, the outgoing filter): case, plus tag,
+    trailing dot and IDNA, so `Support+x@INBOXDESK.test.` -> `support@inboxdesk.test`."""
+    local, at, domain = address.strip().strip('<>').strip().rpartition('@')
+    if not at or not local:
         return address.strip().lower()
-    return f'{local.split("+", 1)[0]}@{domain}'
+    return f'{local.lower().split("+", 1)[0]}@{normalise_domain(domain)}'

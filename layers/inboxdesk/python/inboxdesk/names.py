@@ -25,9 +25,17 @@ INBOUND_OUTCOME_METRICS: Final = {
     'skipped': 'InboundMailSkipped',
 }
 INBOUND_FAILED_METRIC: Final = 'InboundMailFailed'
+# What the SES feedback function counts: one metric per outcome of an event.
+FEEDBACK_OUTCOME_METRICS: Final = {
+    'applied': 'SesFeedbackApplied',
+    'duplicate': 'SesFeedbackDuplicate',
+    'unknown_message': 'SesFeedbackUnknownMessage',
+    'ignored': 'SesFeedbackIgnored',
+}
+FEEDBACK_FAILED_METRIC: Final = 'SesFeedbackFailed'
+REPLY_SEND_FAILED_METRIC: Final = 'ReplySendFailed'  # a reply ended failed (permanent error or retries used up)
 EVENT_PUBLISH_FAILED_METRIC: Final = 'EventPublishFailed'  # the bus refused ticket/message events
 DEFAULT_QUEUE_CREATED_METRIC: Final = 'DefaultQueueCreated'
-REPLY_SEND_FAILED_METRIC: Final = 'ReplySendFailed'  # the reply sender: a reply could not be sent (retried, or failed)
 
 # Cognito groups: an admin may do everything an agent may.
 ADMINS_GROUP: Final = 'admins'

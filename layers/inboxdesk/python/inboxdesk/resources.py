@@ -33,6 +33,7 @@ ENV_REPLY_TOKEN_SECRET: Final = 'REPLY_TOKEN_SECRET_ARN'  # the HMAC key of repl
 ENV_CHANNEL_SECRET_PREFIX: Final = 'CHANNEL_SECRET_PREFIX'  # SMTP passwords: one secret per channel under it
 ENV_SECRETS_KMS_KEY: Final = 'SECRETS_KMS_KEY_ID'  # the stack's KMS key for the secrets it writes (unset: AWS managed)
 ENV_SMTP_HOST_ALLOW_LIST: Final = 'SMTP_HOST_ALLOW_LIST'  # comma-separated hosts exempt from the public-address rule
+ENV_OUTBOUND_MAX_RECEIVES: Final = 'OUTBOUND_MAX_RECEIVES'  # the outbound queue's maxReceiveCount: the last try
 ENV_CURSOR_SECRET: Final = 'CURSOR_SECRET_ARN'  # the HMAC key that signs API list cursors
 
 LOCAL_NAMES: Final = {

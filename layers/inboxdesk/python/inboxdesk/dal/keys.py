@@ -110,3 +110,36 @@ def outbox_sk(created_at: str, ticket_id: str, message_id: str) -> str:
 
 def upload_pk(upload_id: str) -> str:
     return f'UPLOAD#{upload_id}'
+
+
+CHANNEL_SK: Final = 'CHANNEL'
+ALL_CHANNELS: Final = 'CHANNELS'
+
+
+def channel_pk(channel_id: str) -> str:
+    return f'CHANNEL#{channel_id}'
+
+
+def suppressed_pk(address: str) -> str:
+    """An address marked undeliverable (permanent bounce, complaint); `address` already normalised."""
+    return f'SUPPRESSED#{_part(address)}'
+
+
+def rate_pk(address: str) -> str:
+    """The automatic mail sent to one recipient (`address` already normalised), one item per mail."""
+    return f'RATE#{_part(address)}'
+
+
+def rate_sk(sent_at: str, unique: str) -> str:
+    """Time first, so the recent sends are one Query on `sk >= <window start>`."""
+    return f'{sent_at}#{unique}'
+
+
+def feedback_guard_pk(event_id: str) -> str:
+    """The guard that makes applying one provider event (SES feedback) idempotent."""
+    return f'FEEDBACK#{_part(event_id)}'
+
+
+def send_claim_sk(message_id: str) -> str:
+    """The sender's claim on one outbound message, beside it in the ticket's partition."""
+    return f'SEND#{message_id}'

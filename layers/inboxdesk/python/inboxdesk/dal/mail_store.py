@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from inboxdesk import resources
 from inboxdesk.config import storage_settings
@@ -122,3 +122,8 @@ def presign_get(key: str, *, disposition: str, content_type: str, expires_in: in
         },
         ExpiresIn=expires_in,
     )
+
+
+def open_object(key: str) -> BinaryIO:
+    """A stream of an object in the mail bucket (read in chunks by its reader, never loaded whole here)."""
+    return cast(BinaryIO, _s3().get_object(Bucket=storage_settings().mail_bucket, Key=key)['Body'])

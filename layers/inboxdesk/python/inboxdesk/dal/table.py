@@ -7,10 +7,12 @@ Key map (strings built only in `dal.keys`; `<t>` ticket id, `<q>` queue id, time
 | ticket | `TICKET#<t>` | `TICKET` | gsi1..gsi5, see the filters below |
 | ticket list copy | `TICKET#<t>` | `TICKET#LIST` | gsi1, gsi4, gsi5, see the filters below |
 | message | `TICKET#<t>` | `MSG#<message id>` (time-ordered ids) | |
+| send claim (reply sender) | `TICKET#<t>` | `SEND#<message id>` | |
 | ticket number | `NUMBER#<n>` | `#` | |
 | Message-ID pointer | `MSGID#<message-id>` | `#` | |
 | dedupe guard | `DEDUP#<q>#<message-id>` | `#` | |
 | source guard | `SESID#<ses message id>` or `RAW#<bucket>/<key>` | `#` | |
+| feedback guard (SES event applied) | `FEEDBACK#<event id>` | `#` | |
 | queue | `QUEUE#<q>` | `QUEUE` | gsi1 `QUEUES` / `<name>#<q>` |
 | inbound address | `ADDRESS#<address>` | `#` | |
 | default queue pointer | `DEFAULTQUEUE` | `#` | |
@@ -19,6 +21,9 @@ Key map (strings built only in `dal.keys`; `<t>` ticket id, `<q>` queue id, time
 | outbox entry | `OUTBOX` | `<created>#<t>#<message id>` (oldest first) | |
 | setting | `SETTINGS` | `OUTGOING_FILTER` or `APPEARANCE` | |
 | upload (reply attachment) | `UPLOAD#<upload id>` | `UPLOAD` | |
+| outbound channel | `CHANNEL#<c>` | `CHANNEL` | gsi1 `CHANNELS` / `<created>#<c>` |
+| undeliverable address | `SUPPRESSED#<address>` | `#` | |
+| automatic mail sent (rate limits) | `RATE#<address>` | `<sent>#<unique>` (expires) | |
 
 Every ticket index sorts on `gsiNsk = <last_activity_at>#<t>` and is read backwards, so each list
 filter is one Query, newest activity first, with no filter after the read:
@@ -229,6 +234,53 @@ class UploadItem(InboxdeskItem, discriminator='upload'):
     created_at = UnicodeAttribute()
 
 
+class ChannelItem(InboxdeskItem, discriminator='channel'):
+    """An outbound channel (`dal.channels`). An smtp channel's password is in Secrets Manager (`secret_name`)."""
+
+    channel_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    from_address = UnicodeAttribute()
+    display_name = UnicodeAttribute(default='')
+    status = UnicodeAttribute()
+    status_reason = UnicodeAttribute(null=True)
+    smtp_host = UnicodeAttribute(null=True)
+    smtp_port = NumberAttribute(null=True)
+    smtp_tls_mode = UnicodeAttribute(null=True)
+    smtp_username = UnicodeAttribute(null=True)
+    secret_name = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class SuppressedAddressItem(InboxdeskItem, discriminator='suppressed_address'):
+    """An address automatic mail no longer goes to, after a permanent bounce or a complaint (`dal.suppressions`)."""
+
+    address = UnicodeAttribute()
+    reason = UnicodeAttribute()  # bounce | complaint
+    detail = UnicodeAttribute(default='')
+    recorded_at = UnicodeAttribute()
+
+
+class RateMarkItem(InboxdeskItem, discriminator='rate_mark'):
+    """One automatic mail sent to a recipient (`dal.rate_limits`); DynamoDB drops it after the longest window."""
+
+    ticket_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    expires_at = NumberAttribute()  # resources.TABLE_TTL_ATTRIBUTE
+
+
+class SendClaimItem(InboxdeskItem, discriminator='send_claim'):
+    """The reply sender's claim on an outbound message (`dal.sending`): who is sending it, whether the mail
+    was handed to the provider, and how it ended."""
+
+    attempt_id = UnicodeAttribute()
+    lease_until = UnicodeAttribute()  # ISO time: after it, a claim that never handed over may be taken over
+    handed_over_at = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)  # sent | failed | suppressed
+    provider_id = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+
+
 _connection: Connection | None = None
 
 
@@ -298,6 +350,7 @@ class Transaction:
 
 __all__ = [
     'AddressItem',
+    'ChannelItem',
     'CounterItem',
     'CustomerItem',
     'DefaultQueueItem',
@@ -308,7 +361,10 @@ __all__ = [
     'OutboxItem',
     'PynamoDBException',
     'QueueItem',
+    'RateMarkItem',
+    'SendClaimItem',
     'SettingItem',
+    'SuppressedAddressItem',
     'TicketItem',
     'TicketNumberItem',
     'Transaction',

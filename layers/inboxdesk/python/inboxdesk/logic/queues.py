@@ -16,6 +16,7 @@ from typing import Any, Final
 from inboxdesk import ids
 from inboxdesk.dal import queues as queue_store
 from inboxdesk.errors import ConflictError, InvalidRequestError
+from inboxdesk.logic.channels import require_channel
 from inboxdesk.models import Queue
 from inboxdesk.names import DEFAULT_QUEUE_COLOUR
 
@@ -105,6 +106,7 @@ def get_queue(queue_id: str) -> Queue:
 
 def create_queue(**fields: Any) -> Queue:
     """A new queue (see `new_queue`). QueueAddressTakenError when another queue owns one of its addresses."""
+    require_channel('reply_via', fields.get('reply_via'))
     previous_default = queue_store.default_queue_id()
     queue = new_queue(**fields, there_is_a_default=previous_default is not None)
     queue_store.insert_queue(queue, previous_default)
@@ -136,6 +138,8 @@ def update_queue(queue_id: str, changes: dict[str, Any]) -> Queue:
     current = queue_store.get_queue(queue_id)
     if not changes:
         return current
+    if 'reply_via' in changes:
+        require_channel('reply_via', changes['reply_via'])
     updated = changed_queue(current, changes)
     becomes_default = updated.is_default and not current.is_default
     queue_store.replace_queue(current, updated, queue_store.default_queue_id() if becomes_default else None)

@@ -12,7 +12,8 @@ from typing import Any
 
 from inboxdesk.dal import queues as queue_store
 from inboxdesk.dal import settings as settings_store
-from inboxdesk.errors import ConflictError
+from inboxdesk.errors import ConflictError, InvalidRequestError
+from inboxdesk.logic.recipients import FilterEntryError, deliverable, filter_entry, recipient_filter
 from inboxdesk.models import FilterSource
 
 
@@ -48,16 +49,18 @@ def outgoing_filter() -> tuple[list[FilterEntry], int]:
 
 
 def suppressed(addresses: list[str]) -> list[str]:
-    """The addresses Inboxdesk must never send to, of those given (one read of the filter and the queues)."""
-    manual, _ = settings_store.get_manual_filter()
-    blocked = {a.lower() for a in manual} | set(_automatic())
-    return [a for a in addresses if a.strip().lower() in blocked]
+    """The addresses Inboxdesk must never send to, of those given (`logic.recipients`)."""
+    _, dropped = deliverable(addresses, recipient_filter(addresses))
+    return [address for address, _reason in dropped]
 
 
 def replace_outgoing_filter(
     addresses: list[str], *, expected_version: int | None, updated_by: str
 ) -> tuple[list[FilterEntry], int]:
-    wanted = {a.strip().lower() for a in addresses}
+    try:
+        wanted = {filter_entry(a) for a in addresses}
+    except FilterEntryError as exc:
+        raise InvalidRequestError(f'addresses: {exc}') from exc
     automatic = _automatic()
     missing = sorted(a for a in automatic if a not in wanted)
     if missing:

@@ -1,6 +1,7 @@
 """Domain models: frozen dataclasses the DAL returns and the logic works on (no pydantic: cold start),
 and the vocabularies (`models.vocabulary`) every layer shares."""
 
+from inboxdesk.models.channel import CREATABLE_CHANNEL_KINDS, Channel, SmtpEndpoint
 from inboxdesk.models.notice import InboundNotice, IngestOutcome, OutcomeKind
 from inboxdesk.models.queue import Queue
 from inboxdesk.models.ticket import (
@@ -15,13 +16,16 @@ from inboxdesk.models.ticket import (
 )
 from inboxdesk.models.vocabulary import (
     CHANNEL_KINDS,
+    CHANNEL_STATUSES,
     DELIVERY_STATUSES,
     DIRECTIONS,
     MAILBOX_KINDS,
     PRIORITIES,
     THREAD_RULES,
     TICKET_STATUSES,
+    TLS_MODES,
     ChannelKind,
+    ChannelStatus,
     DeliveryStatus,
     Direction,
     FilterSource,
@@ -29,10 +33,18 @@ from inboxdesk.models.vocabulary import (
     Priority,
     ThreadRule,
     TicketStatus,
+    TlsMode,
 )
 
 __all__ = [
     'CHANNEL_KINDS',
+    'CHANNEL_STATUSES',
+    'CREATABLE_CHANNEL_KINDS',
+    'TLS_MODES',
+    'Channel',
+    'ChannelStatus',
+    'SmtpEndpoint',
+    'TlsMode',
     'DELIVERY_STATUSES',
     'DIRECTIONS',
     'MAILBOX_KINDS',

@@ -232,7 +232,7 @@ class QueueCreate(_Request):
     colour: HexColour = DEFAULT_QUEUE_COLOUR
     inbound_addresses: Annotated[list[EmailAddress], Field(max_length=50)] = []
     is_default: bool = False
-    reply_via: Annotated[str, StringConstraints(max_length=254)] | None = None
+    reply_via: Identifier | None = Field(None, description='the id of the outbound channel; unset: SES')
     auto_acknowledge: AutoAcknowledge = AutoAcknowledge()
 
 
@@ -241,7 +241,7 @@ class QueuePatch(_Request):
     colour: HexColour | None = None
     inbound_addresses: Annotated[list[EmailAddress], Field(max_length=50)] | None = None
     is_default: bool | None = None
-    reply_via: Annotated[str, StringConstraints(max_length=254)] | None = None
+    reply_via: Identifier | None = Field(None, description='the id of the outbound channel; unset: SES')
     auto_acknowledge: AutoAcknowledge | None = None
 
 
@@ -260,8 +260,12 @@ class OutgoingFilter(_Model):
 
 
 class OutgoingFilterUpdate(_Request):
-    addresses: Annotated[list[EmailAddress], Field(max_length=1000)] = Field(
-        description='the full list; inbound addresses and connected mailboxes must stay in it'
+    addresses: Annotated[
+        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]],
+        Field(max_length=1000),
+    ] = Field(
+        description='the full list of addresses and whole domains (`@example.com`; no other wildcards); '
+        'inbound addresses and connected mailboxes must stay in it'
     )
 
 

@@ -14,6 +14,8 @@ DeliveryStatus = Literal['queued', 'sending', 'sent', 'delivered', 'failed', 'bo
 # Which rule put an inbound message into its ticket.
 ThreadRule = Literal['headers', 'reply-token', 'subject-tag', 'new', 'bounce']
 ChannelKind = Literal['ses', 'smtp', 'gmail', 'imap', 'o365']  # how replies leave
+ChannelStatus = Literal['active', 'needs_attention']
+TlsMode = Literal['implicit', 'starttls']  # never plaintext: a password is only ever sent inside TLS
 MailboxKind = Literal['gmail', 'imap', 'o365']  # connected mailboxes mail is fetched from
 # Why an address is in the outgoing filter: an admin put it there, a queue receives on it, a mailbox sends from it.
 FilterSource = Literal['manual', 'inbound-address', 'mailbox']
@@ -24,4 +26,6 @@ DIRECTIONS: Final[tuple[Direction, ...]] = get_args(Direction)
 DELIVERY_STATUSES: Final[tuple[DeliveryStatus, ...]] = get_args(DeliveryStatus)
 THREAD_RULES: Final[tuple[ThreadRule, ...]] = get_args(ThreadRule)
 CHANNEL_KINDS: Final[tuple[ChannelKind, ...]] = get_args(ChannelKind)
+CHANNEL_STATUSES: Final[tuple[ChannelStatus, ...]] = get_args(ChannelStatus)
+TLS_MODES: Final[tuple[TlsMode, ...]] = get_args(TlsMode)
 MAILBOX_KINDS: Final[tuple[MailboxKind, ...]] = get_args(MailboxKind)
