@@ -37,7 +37,9 @@ class InboxdeskStack(Stack):
         layers = Layers(self, 'Layers')
         secrets = Secrets(self, 'Secrets', key=storage.key)
         outbound = Outbound(self, 'Outbound', storage=storage, secrets=secrets, layers=layers, settings=settings)
-        ingest = MailIngest(self, 'MailIngest', storage=storage, layers=layers, settings=settings)
+        ingest = MailIngest(
+            self, 'MailIngest', storage=storage, outbound=outbound, secrets=secrets, layers=layers, settings=settings
+        )
         api = Api(self, 'Api', storage=storage, outbound=outbound, secrets=secrets, layers=layers, settings=settings)
         sweep = ReplySweep(self, 'ReplySweep', storage=storage, outbound=outbound, layers=layers, settings=settings)
         monitoring = self._monitor(storage, settings, ingest, outbound, api, sweep)

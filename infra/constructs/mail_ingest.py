@@ -19,8 +19,10 @@ from constructs import Construct
 
 from inboxdesk import names, resources
 from infra.constants import MESSAGE_WRITER_ENVIRONMENT, Settings
+from infra.constructs.outbound import Outbound
 from infra.constructs.queues import queue_with_dlq
 from infra.constructs.runtime import InboxdeskFunction, Layers
+from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
 from infra.nag import acknowledge
 
@@ -34,7 +36,15 @@ def rule_name(domain: str) -> str:
 
 class MailIngest(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, storage: Storage, layers: Layers, settings: Settings
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        storage: Storage,
+        outbound: Outbound,
+        secrets: Secrets,
+        layers: Layers,
+        settings: Settings,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = self._build_notices(storage, settings)
@@ -46,7 +56,7 @@ class MailIngest(Construct):
         self.rules = [self._build_receipt_rule(storage, domain) for domain in settings.mail_domains]
         if settings.activate_rule_set:
             self._activate(settings.rule_set_name)
-        self.function = self._build_function(storage, layers, settings)
+        self.function = self._build_function(storage, outbound, secrets, layers, settings)
 
     def _build_notices(self, storage: Storage, settings: Settings) -> sns.Topic:
         """The topic of SES's notices, and what SES may do for our receipt rules (and nothing else)."""
@@ -119,7 +129,9 @@ class MailIngest(Construct):
         rule.node.add_dependency(storage.key)
         return rule
 
-    def _build_function(self, storage: Storage, layers: Layers, settings: Settings) -> InboxdeskFunction:
+    def _build_function(
+        self, storage: Storage, outbound: Outbound, secrets: Secrets, layers: Layers, settings: Settings
+    ) -> InboxdeskFunction:
         function = InboxdeskFunction(
             self,
             'Inbound',
@@ -131,6 +143,9 @@ class MailIngest(Construct):
                 **MESSAGE_WRITER_ENVIRONMENT,
                 resources.ENV_EVENT_BUS: storage.event_bus.event_bus_name,
                 resources.ENV_OWN_DOMAINS: ','.join(settings.mail_domains),
+                # Answers thread by their reply token; new tickets are acknowledged through the reply queue.
+                resources.ENV_REPLY_TOKEN_SECRET: secrets.reply_token.secret_arn,
+                resources.ENV_OUTBOUND_QUEUE_URL: outbound.queue.queue_url,
             },
             log_retention_days=settings.log_retention_days,
             memory_size=1024,
@@ -149,6 +164,8 @@ class MailIngest(Construct):
             delete=[resources.ATTACHMENT_PREFIX, resources.BODY_PREFIX],
         )
         storage.grant_put_events(role)
+        secrets.grant_read(role, secrets.reply_token)
+        outbound.grant_send(role)
         return function
 
     def _activate(self, rule_set_name: str) -> None:

@@ -253,3 +253,20 @@ def test_the_smtp_host_allow_list_is_read_as_a_list_or_as_cdk_synth_c_passes_it(
         settings = Settings.from_context(Stack(app, 'AllowList'))
         # Then both give the same host names, lower-cased as DNS compares them
         assert settings.smtp_host_allow_list == ['smtp.corp.example', 'mail.corp.example'], value
+
+
+def test_the_inbound_function_reads_the_reply_token_key_and_queues_acknowledgements_on_the_reply_queue(
+    synthesized: Synthesized,
+) -> None:
+    # Given the inbound function (answers thread by their reply token; new tickets may be acknowledged)
+    t = synthesized.template
+    token_id, _ = one(t, 'AWS::SecretsManager::Secret', 'SecretsReplyTokenKey')
+    replies_id, _ = one(t, 'AWS::SQS::Queue', 'OutboundQueue')
+    variables = props(_function(t, names.HANDLER_INBOUND)[1])['Environment']['Variables']
+    statements = _statements(t, names.HANDLER_INBOUND)
+    # Then it is told where the token key is, and may read that secret and no other
+    assert variables[resources.ENV_REPLY_TOKEN_SECRET] == {'Ref': token_id}
+    assert _allowed(statements, 'secretsmanager:GetSecretValue') == {f'{{{token_id}}}'}
+    # And it may put jobs on the reply queue (and only there), which it is told the URL of
+    assert variables[resources.ENV_OUTBOUND_QUEUE_URL] == {'Ref': replies_id}
+    assert _allowed(statements, 'sqs:SendMessage') == {f'{{{replies_id}.Arn}}'}
