@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from inboxdesk.local.worker import LambdaContext, build_sqs_event
+from tests.support.events import LambdaContext, build_sqs_event
 
 
 def sqs_event(*bodies: dict[str, Any] | str, queue: str, receive_count: int = 1) -> dict[str, Any]:

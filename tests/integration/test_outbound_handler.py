@@ -3,6 +3,7 @@ answers over the API, the outbound function sends the reply (moto SES, or aiosmt
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import urllib.request
@@ -15,7 +16,7 @@ import pytest
 
 from inboxdesk import resources
 from inboxdesk.dal import tickets as ticket_store
-from tests.integration.api_events import ADMIN, AGENT, call
+from tests.support.api import ADMIN, AGENT, call
 from tests.integration.smtp_servers import PASSWORD, USER, Certificates, make_certificates, smtp_server
 from tests.integration.sqs_events import context, sqs_event
 from tests.integration.test_inbound_handler import SUPPORT, all_tickets, handle, make_mail, ses_body, store_raw
@@ -98,8 +99,8 @@ def test_a_reply_through_ses_reaches_the_customer_and_their_answer_to_ses_id_thr
     assert reply_to.startswith('support+') and reply_to.endswith('@inboxdesk.test')
     assert str(mail['Subject']) == f'Re: Printer on fire [#{ticket["number"]}]'
     customer_message = ticket_store.list_messages(ticket['id'])[0]
-    assert str(mail['In-Reply-To']) == f'<{customer_message.message_id}>'
-    assert f'<{customer_message.message_id}>' in str(mail['References']) and '<ref-' in str(mail['References'])
+    assert str(mail['In-Reply-To']) == f'<{customer_message.rfc_id}>'
+    assert f'<{customer_message.rfc_id}>' in str(mail['References']) and '<ref-' in str(mail['References'])
     text = mail.get_body(('plain',)).get_content()
     assert 'We are on it.' in text and 'the printer on floor 2 is on fire' in text and '[ref:' in text
     # And the message shows sent, with SES's id recorded
@@ -187,8 +188,8 @@ def _smtp_queue(ticket: dict[str, Any], port: int, monkeypatch, certificates, pa
         body={'name': 'Help', 'inbound_addresses': ['help@inboxdesk.test'], 'reply_via': channel['id']},
     )
     assert status == 201, queue
-    version = ticket_store.get_ticket(ticket['id']).version
-    ticket_store.update_ticket(ticket['id'], {'queue_id': queue['id']}, version)
+    before = ticket_store.get_ticket(ticket['id'])
+    ticket_store.save_ticket(before, dataclasses.replace(before, queue_id=queue['id']))
 
 
 def test_a_ticket_that_moved_queues_replies_through_its_current_queues_smtp_channel(ticket, monkeypatch, certificates):

@@ -31,6 +31,8 @@ class InboundSettings:
     event_bus: str | None  # no bus: events are not published (logged once)
     own_domains: tuple[str, ...]  # every address in these domains is ours (creation-address domains)
     queue_cache_seconds: float  # how long a container trusts its copy of the queues (routing, own addresses)
+    outbound_queue_url: str  # acknowledgements of new tickets are queued for the reply sender
+    reply_token_secret: str  # the key that verifies reply tokens (read only when a mail carries one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +73,14 @@ def storage_settings() -> StorageSettings:
 def inbound_settings() -> InboundSettings:
     """The inbound function's settings, read once; ConfigurationError when a required variable is missing."""
     domains = (d.strip().lower().lstrip('@') for d in os.environ.get(resources.ENV_OWN_DOMAINS, '').split(','))
+    found = _required(resources.ENV_OUTBOUND_QUEUE_URL, resources.ENV_REPLY_TOKEN_SECRET)
     return InboundSettings(
         storage=storage_settings(),
         event_bus=os.environ.get(resources.ENV_EVENT_BUS) or None,
         own_domains=tuple(d for d in domains if d),
         queue_cache_seconds=float(_int(ENV_QUEUE_CACHE_SECONDS, 60)),
+        outbound_queue_url=found[resources.ENV_OUTBOUND_QUEUE_URL],
+        reply_token_secret=found[resources.ENV_REPLY_TOKEN_SECRET],
     )
 
 

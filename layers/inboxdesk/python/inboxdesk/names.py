@@ -36,6 +36,8 @@ FEEDBACK_FAILED_METRIC: Final = 'SesFeedbackFailed'
 REPLY_SEND_FAILED_METRIC: Final = 'ReplySendFailed'  # a reply ended failed (permanent error or retries used up)
 EVENT_PUBLISH_FAILED_METRIC: Final = 'EventPublishFailed'  # the bus refused ticket/message events
 DEFAULT_QUEUE_CREATED_METRIC: Final = 'DefaultQueueCreated'
+REPLY_TOKEN_REJECTED_METRIC: Final = 'ReplyTokenRejected'  # a token-shaped string whose MAC is wrong: ignored
+ACKNOWLEDGEMENT_LIMITED_METRIC: Final = 'AcknowledgementRateLimited'  # stored as suppressed, not sent
 
 # Cognito groups: an admin may do everything an agent may.
 ADMINS_GROUP: Final = 'admins'

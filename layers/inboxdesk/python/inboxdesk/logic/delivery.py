@@ -198,7 +198,7 @@ def _outgoing(message: Message, ticket: Ticket, queue: Queue, channel: Channel |
             date=datetime.fromisoformat(previous.created_at.replace('Z', '+00:00')),
             text=previous.text,
         )
-        if previous
+        if previous and not message.flags.automatic  # an acknowledgement does not send the mail back
         else None,
         token_line=reply_tokens.reference_line(token),
         appearance=MailAppearance(
@@ -209,4 +209,5 @@ def _outgoing(message: Message, ticket: Ticket, queue: Queue, channel: Channel |
             for a in message.attachments
             if a.s3_key
         ),
+        automatic=message.flags.automatic,
     )

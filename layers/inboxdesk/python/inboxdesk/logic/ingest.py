@@ -2,9 +2,12 @@
 (a duplicate or a loop) - exactly once, whatever the redelivery.
 
 `ingest(notice)` runs these stages: read the raw mail from S3 and parse it; drop loops; route to a
-queue; look up threading pointers, the tagged ticket and the dedupe guards in one BatchGetItem (only
-when the mail refers to something); decide the thread; store attachments in S3 (withheld on a virus
-FAIL); write ticket, message, pointer, guards and customer in one transaction; publish events.
+queue; verify the reply tokens it carries (the key is read only when one is there); look up threading
+pointers, the tagged ticket, the tickets tokens name and the dedupe guards in one BatchGetItem (only
+when the mail refers to something); drop our own mail coming back (its own Message-ID is one we sent);
+decide the thread; store attachments in S3 (withheld on a virus FAIL); write ticket, message, pointer,
+guards and customer in one transaction; publish events; acknowledge a new ticket
+(`logic.acknowledgements`: when its queue says so, queued for the reply sender).
 
 AWS calls for a new mail with a warm queue cache: S3 GetObject, UpdateItem (ticket number),
 TransactWriteItems, one PutObject per attachment (and one for a body over the inline limit),
@@ -49,6 +52,7 @@ from inboxdesk.errors import (
 from inboxdesk.events import MESSAGE_RECEIVED, TICKET_CREATED, publish
 from inboxdesk.ids import normalise_address, normalise_rfc_id
 from inboxdesk.logic import loops, routing, threading
+from inboxdesk.logic.acknowledgements import acknowledge
 from inboxdesk.logic.queues import ensure_default_queue
 from inboxdesk.logic.tickets import MAX_PARTICIPANTS, TITLE_LIMIT, after_message
 from inboxdesk.mail.model import Address, Attachment, ParsedEmail
@@ -63,7 +67,7 @@ from inboxdesk.models import (
     StoredAttachment,
     Ticket,
 )
-from inboxdesk.names import DEFAULT_QUEUE_CREATED_METRIC, DEFAULT_QUEUE_NAME
+from inboxdesk.names import DEFAULT_QUEUE_CREATED_METRIC, DEFAULT_QUEUE_NAME, REPLY_TOKEN_REJECTED_METRIC
 from inboxdesk.observability import count, logger
 
 # Items are limited to 400 KB: what a mail may put on its message item is capped (the raw mail keeps all).
@@ -181,10 +185,14 @@ def ingest(notice: InboundNotice) -> IngestOutcome:
         queue.id, mail.email.message_id, ses_message_id=notice.ses_message_id, bucket=notice.bucket, key=notice.key
     )
     bounce_id = _bounced_rfc_id(mail.email)
-    lookup = _look_up(mail.email, bounce_id, guards)
+    tokens = _verified_tokens(mail.email, notice)
+    own_id = _maybe_our_id(mail.email, table, settings)
+    lookup = _look_up(mail.email, bounce_id, guards, tokens, own_id)
     if lookup.duplicate_of:
         return _duplicate(lookup.duplicate_of, queue, [], guards)
-    decision, failed_delivery = _thread(mail.email, bounce_id, lookup, notice)
+    if own_id and _sent_by_us(lookup.pointers.get(own_id)):  # our own mail forwarded back to us
+        return IngestOutcome(kind='loop_dropped', reason='own-message-id')
+    decision, failed_delivery = _thread(mail.email, bounce_id, lookup, notice, tokens)
     message, written = _message(mail, notice, decision)
     sender = _participant(mail.email.from_)
     ccs = _external_ccs(mail.email, table, settings)
@@ -198,7 +206,28 @@ def ingest(notice: InboundNotice) -> IngestOutcome:
         outcome = _create(message, queue, guards, sender, ccs, written)
     if outcome.kind != 'duplicate':
         _publish(outcome, message, sender)
+    if outcome.kind == 'created' and outcome.ticket_number is not None:
+        _acknowledge(outcome.ticket_number, message, queue, sender, mail.email, settings)
     return outcome
+
+
+def _acknowledge(
+    number: int, message: Message, queue: Queue, sender: Participant, email: ParsedEmail, settings: InboundSettings
+) -> None:
+    """The ticket is stored whatever happens here: a failed acknowledgement is logged, never retried (a retry
+    would find the mail a duplicate)."""
+    try:
+        acknowledge(
+            ticket_id=message.ticket_id,
+            ticket_number=number,
+            title=title_of(message.subject),
+            customer=sender,
+            queue=queue,
+            email=email,
+            outbound_queue_url=settings.outbound_queue_url,
+        )
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        logger.warning('acknowledgement failed', ticket_id=message.ticket_id, error=type(exc).__name__)
 
 
 def _read(notice: InboundNotice) -> _ReadMail:
@@ -226,20 +255,72 @@ def _bounced_rfc_id(email: ParsedEmail) -> str | None:
     return normalise_rfc_id(bounced) if bounced else None
 
 
-def _look_up(email: ParsedEmail, bounce_id: str | None, guards: list[str]) -> ThreadLookup:
-    """Pointers, the tagged ticket's number item and the guards in one read, when the mail refers to anything."""
+def _verified_tokens(email: ParsedEmail, notice: InboundNotice) -> list[tuple[threading.TokenPlace, str]]:
+    """(where found, ticket id) of the reply tokens in the mail whose MAC is right, in the order they count.
+    The key is read only when something looks like a token; one that does not verify is logged and counted."""
+    candidates = threading.reply_token_candidates(email, notice.recipients)
+    if not candidates:
+        return []
+    from inboxdesk import reply_tokens
+    from inboxdesk.dal import secrets
+
+    key = secrets.reply_token_key()
+    verified: list[tuple[threading.TokenPlace, str]] = []
+    for place, token in candidates:
+        ticket_id = reply_tokens.verify_token(token, key)
+        if ticket_id is None:
+            logger.warning('reply token rejected', place=place, s3_key=notice.key)
+            count(REPLY_TOKEN_REJECTED_METRIC)
+        else:
+            verified.append((place, ticket_id))
+    return verified
+
+
+def _maybe_our_id(email: ParsedEmail, table: RoutingTable, settings: InboundSettings) -> str | None:
+    """The mail's own Message-ID when we could have made it (one of our domains) or SES could have given it
+    to mail we sent; only then is it looked up, to tell our own mail coming back."""
+    if email.message_id_generated:
+        return None
+    rfc_id = normalise_rfc_id(email.message_id)
+    domain = rfc_id.rpartition('@')[2]
+    ours = {*settings.own_domains, *(a.rpartition('@')[2] for a in table.addresses)}
+    return rfc_id if domain in ours or domain.endswith('.amazonses.com') else None
+
+
+def _sent_by_us(pointer: MessagePointer | None) -> bool:
+    """Whether the pointer names an outbound message (an inbound one is the same mail sent to another queue)."""
+    if pointer is None:
+        return False
+    try:
+        return tickets.get_message(pointer.ticket_id, pointer.message_id).direction == 'outbound'
+    except NotFoundError:
+        return False
+
+
+def _look_up(
+    email: ParsedEmail,
+    bounce_id: str | None,
+    guards: list[str],
+    tokens: list[tuple[threading.TokenPlace, str]],
+    own_id: str | None,
+) -> ThreadLookup:
+    """Pointers, the tagged ticket's number item, the guards and the tickets tokens name in one read, when
+    the mail refers to anything."""
     referenced = threading.referenced_ids(email)
     tag = threading.subject_tag(email.subject)
-    if not referenced and not bounce_id and tag is None:
+    if not referenced and not bounce_id and tag is None and not tokens and own_id is None:
         return ThreadLookup(pointers={}, numbered_ticket_id=None, duplicate_of=None)
-    wanted = referenced + ([bounce_id] if bounce_id and bounce_id not in referenced else [])
-    return tickets.lookup_thread(
-        rfc_ids=wanted, ticket_number=tag, guard_keys=guards, ticket_ids=threading.ticket_hints(wanted)
-    )
+    wanted = list(dict.fromkeys([*referenced, *(i for i in (bounce_id, own_id) if i)]))
+    hinted = list(dict.fromkeys([*(ticket_id for _place, ticket_id in tokens), *threading.ticket_hints(wanted)]))
+    return tickets.lookup_thread(rfc_ids=wanted, ticket_number=tag, guard_keys=guards, ticket_ids=hinted)
 
 
 def _thread(
-    email: ParsedEmail, bounce_id: str | None, lookup: ThreadLookup, notice: InboundNotice
+    email: ParsedEmail,
+    bounce_id: str | None,
+    lookup: ThreadLookup,
+    notice: InboundNotice,
+    tokens: list[tuple[threading.TokenPlace, str]],
 ) -> tuple[threading.ThreadDecision, tuple[MessagePointer, str] | None]:
     """Which ticket the mail goes on, and the outgoing mail a failed delivery report marks as failed."""
     if bounce_id and bounce_id in lookup.pointers:  # a delivery report about mail we sent: on its ticket
@@ -251,8 +332,10 @@ def _thread(
     decision = threading.decide(
         email,
         pointers={rfc_id: p.ticket_id for rfc_id, p in lookup.pointers.items()},
-        tagged_ticket=lambda: _read_tagged(lookup),
+        tagged_ticket=lambda: _read_ticket(lookup, lookup.numbered_ticket_id),
         dmarc_failed=notice.verdicts.dmarc_failed,
+        tokens=tokens,
+        token_ticket=lambda ticket_id: _read_ticket(lookup, ticket_id),
     )
     return decision, None
 
@@ -314,9 +397,9 @@ def _first_queue(notice: InboundNotice) -> Queue:
     return queue
 
 
-def _read_tagged(lookup: ThreadLookup) -> Ticket | None:
-    """The ticket the subject tag names (one GetItem), kept with the lookup so appending to it reads it no more."""
-    ticket_id = lookup.numbered_ticket_id
+def _read_ticket(lookup: ThreadLookup, ticket_id: str | None) -> Ticket | None:
+    """A ticket the subject tag or a quoted token names (read with the lookup, else one GetItem), kept with
+    the lookup so appending to it reads it no more."""
     if ticket_id is None:
         return None
     if ticket_id not in lookup.tickets:

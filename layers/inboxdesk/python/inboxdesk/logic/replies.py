@@ -30,7 +30,7 @@ from inboxdesk.logic.attachments import as_stored, uploaded_attachments
 from inboxdesk.logic.settings import suppressed
 from inboxdesk.logic.threading import make_message_id
 from inboxdesk.logic.tickets import after_message
-from inboxdesk.models import Message, Participant, Priority, ReplyJob, StoredAttachment, Ticket
+from inboxdesk.models import Message, MessageFlags, Participant, Priority, ReplyJob, StoredAttachment, Ticket
 from inboxdesk.names import SERVICE_API
 from inboxdesk.observability import service_name
 
@@ -39,6 +39,7 @@ logger = Logger(service=service_name(SERVICE_API), child=True)  # under the API 
 REQUEUE_GRACE_SECONDS: Final = 60  # a reply younger than this may still be on its way to the queue
 REQUEUE_BATCH: Final = 25
 WRITE_ATTEMPTS: Final = 5
+NOT_AUTOMATIC: Final = MessageFlags()
 
 
 def _sanitised(html: str) -> str:
@@ -49,7 +50,7 @@ def _sanitised(html: str) -> str:
     return sanitise(html)
 
 
-def _sender_for(queue_id: str) -> Participant:
+def sender_for(queue_id: str) -> Participant:
     queue = queue_store.get_queue(queue_id)
     address = queue.reply_via if queue.reply_via and '@' in queue.reply_via else None
     address = address or next(iter(queue.inbound_addresses), None)
@@ -67,11 +68,14 @@ def _check_recipients(addresses: list[str]) -> None:
         raise InvalidRequestError(f'Inboxdesk never sends to {", ".join(blocked)} (outgoing filter)')
 
 
-def _enqueue(entry: OutboxEntry) -> bool:
-    """True when the job is on the queue (and the outbox entry gone); False when SQS refused it: the entry
-    stays for the sweep. Anything but an AWS error (a bug, a missing setting) propagates."""
+def enqueue(entry: OutboxEntry, queue_url: str | None = None) -> bool:
+    """True when the job is on the outbound queue (`queue_url`, the API's by default) and the outbox entry
+    gone; False when SQS refused it: the entry stays for the sweep. Anything but an AWS error (a bug, a
+    missing setting) propagates."""
     try:
-        outbox.send_job(ReplyJob(entry.ticket_id, entry.message_id, entry.rfc_id), api_settings().outbound_queue_url)
+        outbox.send_job(
+            ReplyJob(entry.ticket_id, entry.message_id, entry.rfc_id), queue_url or api_settings().outbound_queue_url
+        )
     except (BotoCoreError, ClientError) as exc:
         logger.warning(
             'reply job not queued', ticket_id=entry.ticket_id, message_id=entry.message_id, error=type(exc).__name__
@@ -81,7 +85,7 @@ def _enqueue(entry: OutboxEntry) -> bool:
     return True
 
 
-def _new_rfc_id(ticket_id: str, sender: Participant) -> str:
+def new_rfc_id(ticket_id: str, sender: Participant) -> str:
     """The Message-ID of mail we send about a ticket, normalised as every pointer, message and ReplyJob holds
     it. It carries the ticket id, so ingestion reads the ticket of a customer's answer in the same
     BatchGetItem as the pointer."""
@@ -114,10 +118,13 @@ def add_outbound_message(
     attachments: Sequence[StoredAttachment] = (),
     rfc_id: str,
     read: Ticket | None = None,
+    flags: MessageFlags = NOT_AUTOMATIC,
+    suppressed_because: str | None = None,
 ) -> Message:
-    """Store an agent's message to the customer (delivery status `queued`) with its outbox entry and the
-    pointer of its Message-ID, so the customer's answer threads. `read`: the ticket as the caller just read
-    it (saves a GetItem; a stale one costs a retry). The ticket's status is left to the caller."""
+    """Store a message to the customer (delivery status `queued`) with its outbox entry and the pointer of
+    its Message-ID, so the customer's answer threads. `read`: the ticket as the caller just read it (saves
+    a GetItem; a stale one costs a retry). The ticket's status is left to the caller. `flags`: what kind of
+    automatic mail it is (an acknowledgement); `suppressed_because`: stored as `suppressed`, never sent."""
     normalised = ids.normalise_rfc_id(rfc_id)
     message = Message(
         id=ids.new_id(),
@@ -133,7 +140,9 @@ def add_outbound_message(
         created_at=ids.now_iso(),
         author=author,
         rfc_id=normalised,
-        delivery_status='queued',
+        flags=flags,
+        delivery_status='suppressed' if suppressed_because else 'queued',
+        delivery_reason=suppressed_because,
     )
     return _append(message, [normalised], read)
 
@@ -143,7 +152,7 @@ def reply(ticket_id: str, *, author: str, text: str, html: str, cc: list[str], a
     ticket = ticket_store.get_ticket(ticket_id)
     _check_recipients([ticket.customer.email, *cc])
     uploads = uploaded_attachments(attachment_ids)
-    sender = _sender_for(ticket.queue_id)
+    sender = sender_for(ticket.queue_id)
     message = add_outbound_message(
         ticket.id,
         author=author,
@@ -154,10 +163,10 @@ def reply(ticket_id: str, *, author: str, text: str, html: str, cc: list[str], a
         text=text,
         html=html,
         attachments=as_stored(uploads),
-        rfc_id=_new_rfc_id(ticket.id, sender),
+        rfc_id=new_rfc_id(ticket.id, sender),
         read=ticket,
     )
-    _enqueue(outbox.entry_of(message))
+    enqueue(outbox.entry_of(message))
     return message
 
 
@@ -198,7 +207,7 @@ def open_ticket(
         if default is None:
             raise InvalidRequestError('there is no queue yet: create one with POST /queues')
         queue_id = default.id
-    sender = _sender_for(queue_id)
+    sender = sender_for(queue_id)
     _check_recipients([customer.email, *cc])
     uploads = uploaded_attachments(attachment_ids)
     now = ids.now_iso()
@@ -231,11 +240,11 @@ def open_ticket(
         attachments=as_stored(uploads),
         created_at=now,
         author=author,
-        rfc_id=_new_rfc_id(ticket_id, sender),
+        rfc_id=new_rfc_id(ticket_id, sender),
         delivery_status='queued',
     )
     ticket_store.create_ticket(ticket, message, guard_keys=[], customer=customer)  # with its outbox entry
-    _enqueue(outbox.entry_of(message))
+    enqueue(outbox.entry_of(message))
     return ticket, message
 
 
@@ -251,7 +260,7 @@ def requeue_pending_replies(now: datetime | None = None, grace_seconds: int = RE
         if status != 'queued':
             outbox.remove(entry)  # gone, or already on its way
             continue
-        if not _enqueue(entry):
+        if not enqueue(entry):
             break  # the queue is still refusing: try again next time
         queued += 1
     return queued
