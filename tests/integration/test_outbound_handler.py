@@ -16,11 +16,11 @@ import pytest
 
 from inboxdesk import resources
 from inboxdesk.dal import tickets as ticket_store
-from tests.support.api import ADMIN, AGENT, call
 from tests.integration.smtp_servers import PASSWORD, USER, Certificates, make_certificates, smtp_server
 from tests.integration.sqs_events import context, sqs_event
 from tests.integration.test_inbound_handler import SUPPORT, all_tickets, handle, make_mail, ses_body, store_raw
 from tests.integration.test_inbound_handler import sqs_event as inbound_event
+from tests.support.api import ADMIN, AGENT, call
 
 
 @pytest.fixture(scope='module')
