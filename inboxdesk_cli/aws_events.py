@@ -1,6 +1,6 @@
 """AWS's event shapes, as Lambda's triggers deliver them: the SQS event and the context object, an API
 Gateway HTTP API (payload v2) event as the JWT authorizer passes it, the notice an SES receipt rule
-posts through SNS, and a scheduled event.
+posts through SNS, SES's delivery event (also through SNS), and a scheduled event.
 
 The dev runtime feeds the handlers with these, and so do the tests (through `tests/support/`): both
 hand the handlers the same shapes that AWS does.
@@ -213,19 +213,60 @@ def ses_receipt_notice(
         },
         'receipt': receipt,
     }
-    if raw_delivery:
-        return ses
-    return {
+    return ses if raw_delivery else sns_notification(ses, topic_arn=topic_arn, subject=SES_SUBJECT, at=at)
+
+
+def sns_notification(message: Mapping[str, Any], *, topic_arn: str, subject: str | None, at: str) -> dict[str, Any]:
+    """The SQS body of an SNS notification carrying `message` (raw message delivery off)."""
+    region = topic_arn.split(':')[3] if topic_arn.count(':') >= 5 else 'eu-west-1'
+    notification = {
         'Type': 'Notification',
         'MessageId': str(uuid.uuid4()),
         'TopicArn': topic_arn,
-        'Subject': SES_SUBJECT,
-        'Message': json.dumps(ses),
+        'Subject': subject,
+        'Message': json.dumps(message),
         'Timestamp': at,
         'SignatureVersion': '1',
         'Signature': 'EXAMPLE',
-        'SigningCertURL': 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-example.pem',
-        'UnsubscribeURL': f'https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={topic_arn}:1',
+        'SigningCertURL': f'https://sns.{region}.amazonaws.com/SimpleNotificationService-example.pem',
+        'UnsubscribeURL': f'https://sns.{region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={topic_arn}:1',
+    }
+    return {k: v for k, v in notification.items() if v is not None}  # SES's events come without a Subject
+
+
+def ses_delivery_event(
+    *,
+    ses_message_id: str,
+    source: str,
+    recipients: Sequence[str],
+    configuration_set: str,
+    region: str,
+    account: str = '123456789012',
+    sent_at: datetime | None = None,
+    delivered_at: datetime | None = None,
+) -> dict[str, Any]:
+    """SES's event-publishing `Delivery` event (the documented example's shape) for a mail SES sent."""
+    return {
+        'eventType': 'Delivery',
+        'mail': {
+            'timestamp': _iso(sent_at),
+            'source': source,
+            'sourceArn': f'arn:aws:ses:{region}:{account}:identity/{source.rpartition("@")[2]}',
+            'sendingAccountId': account,
+            'messageId': ses_message_id,
+            'destination': list(recipients),
+            'headersTruncated': False,
+            'headers': [],
+            'commonHeaders': {},
+            'tags': {'ses:configuration-set': [configuration_set], 'ses:source-ip': ['127.0.0.1']},
+        },
+        'delivery': {
+            'timestamp': _iso(delivered_at),
+            'processingTimeMillis': 120,
+            'recipients': list(recipients),
+            'smtpResponse': '250 2.6.0 Message received',
+            'reportingMTA': 'a8-70.smtp-out.amazonses.com',
+        },
     }
 
 

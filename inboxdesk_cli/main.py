@@ -12,6 +12,7 @@ COMMANDS = {
     'parse': 'read raw mail files (every message of an mbox) and print what the mail reader sees, as JSON',
     'dev': 'run the whole system on this machine, on the embedded AWS',
     'tickets': 'list the tickets of a running dev system',
+    'outbox': 'list the mail a running dev system sent: through SES, or (--smtp) what its SMTP catcher received',
     'token': "print a JWT for the dev API, signed with the key in the dev runtime's data folder",
 }
 

@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--smtp-port', type=int, default=_env_int('INBOXDESK_DEV_SMTP_PORT', 2525), help='SES inbound')
     parser.add_argument('--api-port', type=int, default=_env_int('INBOXDESK_DEV_API_PORT', 8000), help='REST API')
     parser.add_argument(
+        '--catcher-port', type=int, default=_env_int('INBOXDESK_DEV_CATCHER_PORT', 1025), help='SMTP catcher'
+    )
+    parser.add_argument(
         '--data-dir',
         type=Path,
         default=default_data_dir(),
@@ -63,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         aws_port=args.aws_port,
         smtp_port=args.smtp_port,
         api_port=args.api_port,
+        catcher_port=args.catcher_port,
         data_dir=args.data_dir,
         verbose=args.verbose,
     )

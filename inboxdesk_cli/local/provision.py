@@ -37,7 +37,8 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
 
 
 def create_resources() -> dict[str, Any]:
-    """Create table, bucket, queues (with DLQs), topic and event bus; returns their ARNs/URLs."""
+    """Create table, bucket, queues (with DLQs), topics, event bus, configuration set and the reply-token key;
+    returns the queues' URLs and the topics' ARNs."""
     names = r.LOCAL_NAMES
     dynamodb = boto3.client('dynamodb')
     keys = [r.TABLE_HASH_KEY, r.TABLE_RANGE_KEY] + [f'{i}{k}' for i in r.TABLE_INDEXES for k in ('pk', 'sk')]
@@ -71,7 +72,11 @@ def create_resources() -> dict[str, Any]:
     )
     sqs = boto3.client('sqs')
     created: dict[str, Any] = {}
-    for queue, dlq in (('INGEST_QUEUE', 'INGEST_DLQ'), ('OUTBOUND_QUEUE', 'OUTBOUND_DLQ')):
+    for queue, dlq in (
+        ('INGEST_QUEUE', 'INGEST_DLQ'),
+        ('OUTBOUND_QUEUE', 'OUTBOUND_DLQ'),
+        ('FEEDBACK_QUEUE', 'FEEDBACK_DLQ'),
+    ):
         dlq_url = sqs.create_queue(QueueName=names[dlq])['QueueUrl']
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
         redrive = f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{OUTBOUND_MAX_RECEIVES}"}}'
@@ -79,7 +84,9 @@ def create_resources() -> dict[str, Any]:
             QueueName=names[queue], Attributes={'RedrivePolicy': redrive, 'VisibilityTimeout': '30'}
         )['QueueUrl']
         created[dlq] = dlq_url
-    created['INBOUND_TOPIC'] = boto3.client('sns').create_topic(Name=names['INBOUND_TOPIC'])['TopicArn']
+    sns = boto3.client('sns')
+    for topic in ('INBOUND_TOPIC', 'FEEDBACK_TOPIC'):  # SES receipt notices; SES events of the configuration set
+        created[topic] = sns.create_topic(Name=names[topic])['TopicArn']
     boto3.client('events').create_event_bus(Name=names[r.ENV_EVENT_BUS])
     boto3.client('sesv2').create_configuration_set(ConfigurationSetName=names[r.ENV_SES_CONFIGURATION_SET])
     boto3.client('secretsmanager').create_secret(

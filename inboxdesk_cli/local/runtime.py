@@ -1,9 +1,12 @@
-"""The whole system on one machine (`inboxdesk dev`): embedded AWS, SES-like SMTP, handler workers, API.
+"""The whole system on one machine (`inboxdesk dev`): embedded AWS, SES-like SMTP, handler workers, API,
+and a mail catcher for SMTP channels.
 
 Start order: ports checked -> moto server -> environment and resources (`provision`) -> the default
-queue -> the inbound handler's worker -> SMTP -> API. `stop()` undoes it in reverse and may be called
-after a partial start. The handlers are imported as the modules they are on Lambda (`inbound.handler`,
-`api.handler`: the editable install makes `functions/`'s packages importable).
+queue -> the SMTP catcher (its host allowed and its CA trusted, here only) -> the workers of the inbound,
+reply-sender and SES-feedback functions -> SES's delivery events for what moto's SES sent -> SMTP -> API
+-> schedules. `stop()` undoes it in reverse and may be called after a partial start. The handlers are
+imported as the modules they are on Lambda (`inbound.handler`, `api.handler`: the editable install makes
+`functions/`'s packages importable).
 
 Logs: every handler module the runtime loads (queue workers, the API, scheduled functions) has its
 Powertools JSON lines written to `<data_dir>/logs/handlers.jsonl` (stdout with `verbose`); the console
@@ -22,6 +25,7 @@ from typing import IO, Protocol
 
 from inboxdesk import resources as r
 from inboxdesk_cli.data_dir import DEFAULT_DATA_DIR
+from inboxdesk_cli.local.smtp_catcher import CATCHER_USER
 from inboxdesk_cli.local.worker import QueueWorker
 
 console = logging.getLogger('inboxdesk_dev')
@@ -41,6 +45,7 @@ class DevSettings:
     aws_port: int = 5000
     smtp_port: int = 2525
     api_port: int = 8000
+    catcher_port: int = 1025  # the SMTP catcher that SMTP channels can point to
     data_dir: Path = DEFAULT_DATA_DIR  # the handlers' logs and the key that signs the dev API's tokens
     poll_seconds: int = 1
     verbose: bool = False  # keep the handlers' JSON logs on stdout instead of `<data_dir>/logs/`
@@ -48,6 +53,16 @@ class DevSettings:
     @property
     def aws_endpoint(self) -> str:
         return f'http://{self.host}:{self.aws_port}'
+
+
+def trust_bundle(extra_ca: Path, data_dir: Path) -> Path:
+    """The usual public CAs (certifi's) and `extra_ca`, in one file: what the dev runtime's TLS clients trust."""
+    import certifi
+
+    bundle = data_dir / 'tls' / 'trust.pem'
+    bundle.parent.mkdir(parents=True, exist_ok=True)
+    bundle.write_text(Path(certifi.where()).read_text(encoding='ascii') + '\n' + extra_ca.read_text(encoding='ascii'))
+    return bundle
 
 
 def powertools_loggers(module: ModuleType) -> list[logging.Logger]:
@@ -68,12 +83,13 @@ class DevRuntime:
     _redirected: list[tuple[logging.StreamHandler[IO[str]], IO[str]]] = field(default_factory=list)
     _outcome_handlers: list[tuple[logging.Logger, logging.Handler]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what did not start, for the banner
+    catcher_password: str = ''
 
     def start(self) -> None:
         from inboxdesk_cli.local.embedded_aws import EmbeddedAws, check_ports
 
         s = self.settings
-        check_ports(s.host, {'aws': s.aws_port, 'smtp': s.smtp_port, 'api': s.api_port})
+        check_ports(s.host, {'aws': s.aws_port, 'smtp': s.smtp_port, 'api': s.api_port, 'smtp catcher': s.catcher_port})
         aws = EmbeddedAws(s.host, s.aws_port)
         aws.start()
         self._started.append(('embedded AWS', aws))
@@ -84,7 +100,9 @@ class DevRuntime:
         created = create_resources()
         self._verify_mail_domains()
         self._ensure_default_queue()
-        self._start_workers()
+        self._start_catcher()
+        self._start_workers(feedback_queue_url=created['FEEDBACK_QUEUE'])
+        self._start_ses_events(feedback_queue_url=created['FEEDBACK_QUEUE'], topic_arn=created['FEEDBACK_TOPIC'])
         self._start_smtp(topic_arn=created['INBOUND_TOPIC'])
         self._start_api()
         self._start_schedules()
@@ -121,7 +139,13 @@ class DevRuntime:
             *(f'  {address:<20} queue {name}' for name, address in self.accepted_addresses()),
             f'API                   {self.endpoints.get("api", "-")}',
             '  a token:            inboxdesk token --role agent --email you@example.org',
+            f'SMTP catcher          {self.endpoints.get("catcher", "-")}   STARTTLS, AUTH PLAIN/LOGIN as'
+            f' {CATCHER_USER} / {self.catcher_password or "-"}',
+            '  for SMTP channels:  host 127.0.0.1, port'
+            f' {s.catcher_port}, tls_mode starttls; what it caught: inboxdesk outbox --smtp',
+            'replies through SES   kept by the embedded SES, reported delivered; list them: inboxdesk outbox',
             f'ingest queue          {os.environ.get(r.ENV_INGEST_QUEUE_URL, "-")}',
+            f'outbound queue        {os.environ.get(r.ENV_OUTBOUND_QUEUE_URL, "-")}',
             f'data folder           {s.data_dir}   (the signing key jwt.key, and the logs)',
             f'handler logs (JSON)   {"stdout" if s.verbose else s.data_dir / "logs" / "handlers.jsonl"}',
             *self.notes,
@@ -160,27 +184,25 @@ class DevRuntime:
 
         ensure_default_queue(name=DEFAULT_QUEUE_NAME, inbound_addresses=[DEFAULT_QUEUE_ADDRESS])
 
-    def _start_workers(self) -> None:
+    def _start_workers(self, *, feedback_queue_url: str) -> None:
         """One worker per queue-triggered function, as the CDK app's SQS event sources (moto runs no Lambdas)."""
         import boto3
 
         import inbound.handler
+        import outbound.feedback
+        import outbound.handler
 
-        functions = [(inbound.handler, r.ENV_INGEST_QUEUE_URL, 'inboxdesk-inbound-local')]
-        try:
-            import outbound.handler  # type: ignore[import-not-found,unused-ignore]  # until the sender exists
-        except ModuleNotFoundError as missing:
-            if missing.name != 'outbound.handler':
-                raise
-            self.notes.append('inboxdesk-outbound-local: not run (functions/outbound/handler.py does not exist yet)')
-        else:
-            functions.append((outbound.handler, r.ENV_OUTBOUND_QUEUE_URL, 'inboxdesk-outbound-local'))
+        functions = [
+            (inbound.handler, os.environ[r.ENV_INGEST_QUEUE_URL], 'inboxdesk-inbound-local'),
+            (outbound.handler, os.environ[r.ENV_OUTBOUND_QUEUE_URL], 'inboxdesk-outbound-local'),
+            (outbound.feedback, feedback_queue_url, 'inboxdesk-feedback-local'),
+        ]
         sqs = boto3.client('sqs')
-        for module, queue_env, function_name in functions:
+        for module, queue_url, function_name in functions:
             self.hook_logs(module)
             worker = QueueWorker(
                 sqs=sqs,
-                queue_url=os.environ[queue_env],
+                queue_url=queue_url,
                 handler=module.lambda_handler,
                 function_name=function_name,
                 wait_seconds=self.settings.poll_seconds,
@@ -211,6 +233,37 @@ class DevRuntime:
             log_dir.mkdir(parents=True, exist_ok=True)
             self._log_stream = (log_dir / 'handlers.jsonl').open('a', encoding='utf-8')
         return self._log_stream
+
+    def _start_catcher(self) -> None:
+        """The SMTP catcher; the reply sender may connect to its loopback host (the dev runtime's allow-list
+        only) and trusts its CA besides the usual ones."""
+        from inboxdesk_cli.local.smtp_catcher import SmtpCatcher
+
+        s = self.settings
+        catcher = SmtpCatcher(s.data_dir, host=s.host, port=s.catcher_port)
+        os.environ[r.ENV_SMTP_HOST_ALLOW_LIST] = ','.join(dict.fromkeys([s.host, 'localhost']))
+        os.environ['SSL_CERT_FILE'] = str(trust_bundle(catcher.certificates.ca_file, s.data_dir))
+        catcher.start()
+        self._started.append(('SMTP catcher', catcher))
+        self.catcher_password = catcher.password
+        self.endpoints['catcher'] = f'smtp://{s.host}:{s.catcher_port}'
+
+    def _start_ses_events(self, *, feedback_queue_url: str, topic_arn: str) -> None:
+        import boto3
+
+        from inboxdesk_cli.local.ses_events import SesDeliveryReporter
+
+        reporter = SesDeliveryReporter(
+            sqs=boto3.client('sqs'),
+            endpoint=self.settings.aws_endpoint,
+            feedback_queue_url=feedback_queue_url,
+            topic_arn=topic_arn,
+            configuration_set=os.environ[r.ENV_SES_CONFIGURATION_SET],
+            region=os.environ.get('AWS_DEFAULT_REGION', 'eu-west-1'),
+            every_seconds=float(self.settings.poll_seconds),
+        )
+        reporter.start()
+        self._started.append(('SES delivery events', reporter))
 
     def _start_smtp(self, *, topic_arn: str) -> None:
         import boto3

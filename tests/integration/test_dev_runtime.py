@@ -352,6 +352,7 @@ class DevProcess:
     def __init__(self, tmp_path: Path, ports: tuple[int, int, int] | None = None) -> None:
         self.host = '127.0.0.1'
         self.aws_port, self.smtp_port, self.api_port = ports or (free_port(), free_port(), free_port())
+        self.catcher_port = free_port()
         self.data_dir = tmp_path / 'dev'
         # A user's shell: none of the test session's endpoint, Inboxdesk or service-name variables
         self.env = cli_env(
@@ -369,6 +370,7 @@ class DevProcess:
                 f'--aws-port={self.aws_port}',
                 f'--smtp-port={self.smtp_port}',
                 f'--api-port={self.api_port}',
+                f'--catcher-port={self.catcher_port}',
                 f'--data-dir={self.data_dir}',
             ],
             cwd=REPO,
@@ -595,6 +597,7 @@ def test_dev_refuses_to_start_when_moto_already_runs_on_its_port(moto_endpoint, 
             f'--aws-port={port}',
             f'--smtp-port={free_port()}',
             f'--api-port={free_port()}',
+            f'--catcher-port={free_port()}',
             f'--data-dir={tmp_path}',
         ],
         capture_output=True,
