@@ -1,4 +1,5 @@
-"""Turn the inbound handler's structured log records into one human line per outcome.
+"""Turn the handlers' structured log records (inbound, reply sender, SES feedback) into one human line per
+outcome.
 
 The handler logs `logger.info('mail ingested', outcome=..., ticket_number=N, queue=..., ticket_id=...)`
 through Powertools; Powertools passes those keyword arguments as attributes of the `logging.LogRecord`,
@@ -18,6 +19,12 @@ def describe_outcome(fields: dict[str, Any]) -> str | None:
     outcome = fields.get('outcome')
     if not outcome:
         return None
+    if fields.get('msg') == 'reply':  # the reply sender (replies and acknowledgements)
+        return f'outgoing mail {outcome}' + (
+            f' (try {fields["receive_count"]})' if fields.get('receive_count', 1) > 1 else ''
+        )
+    if fields.get('msg') == 'ses event':  # the SES feedback handler
+        return f'SES {fields.get("kind", "")} event {outcome}'
     number = fields.get('ticket_number')
     ticket = f'ticket #{number}' if number is not None else 'a ticket'
     queue = fields.get('queue')
@@ -25,7 +32,11 @@ def describe_outcome(fields: dict[str, Any]) -> str | None:
         'created': f'{ticket} created' + (f' in queue {queue}' if queue else ''),
         'appended': f'appended to {ticket}',
         'duplicate': 'duplicate ignored' + (f' (already in {ticket})' if number is not None else ''),
-        'loop_dropped': 'loop dropped (mail from our own address or with our loop header; kept in S3)',
+        'loop_dropped': 'loop dropped (our own mail coming back: '
+        + {'own-message-id': 'one of our Message-IDs', 'loop-header': 'our loop header'}.get(
+            str(fields.get('reason')), 'our own address'
+        )
+        + '; kept in S3)',
         'bounce_linked': 'bounce linked to the outgoing message it answers' + (f' on {ticket}' if number else ''),
         'skipped': 'skipped' + (f' ({fields["reason"]})' if fields.get('reason') else ''),
     }

@@ -26,7 +26,14 @@ RAW = (
         ({'outcome': 'created', 'ticket_number': 3, 'queue': 'Support'}, 'ticket #3 created in queue Support'),
         ({'outcome': 'appended', 'ticket_number': 3}, 'appended to ticket #3'),
         ({'outcome': 'duplicate'}, 'duplicate ignored'),
-        ({'outcome': 'loop_dropped'}, 'loop dropped (mail from our own address or with our loop header; kept in S3)'),
+        ({'outcome': 'loop_dropped'}, 'loop dropped (our own mail coming back: our own address; kept in S3)'),
+        (
+            {'outcome': 'loop_dropped', 'reason': 'own-message-id'},
+            'loop dropped (our own mail coming back: one of our Message-IDs; kept in S3)',
+        ),
+        ({'msg': 'reply', 'outcome': 'sent', 'receive_count': 1}, 'outgoing mail sent'),
+        ({'msg': 'reply', 'outcome': 'sent', 'receive_count': 2}, 'outgoing mail sent (try 2)'),
+        ({'msg': 'ses event', 'outcome': 'applied', 'kind': 'delivery'}, 'SES delivery event applied'),
         ({'message': 'no outcome here'}, None),
     ],
 )
