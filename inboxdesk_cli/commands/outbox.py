@@ -14,22 +14,18 @@ from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
+from inboxdesk_cli.commands import add_dev_system_arguments
 from inboxdesk_cli.terminal import safe_json, visible
 
 HEADERS = {'recipients': 'TO', 'subject': 'SUBJECT', 'message_id': 'MESSAGE-ID'}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    env = os.environ.get
-    parser.add_argument('--host', default=env('INBOXDESK_DEV_HOST', '127.0.0.1'), help='where `inboxdesk dev` runs')
-    parser.add_argument(
-        '--aws-port', type=int, default=int(env('INBOXDESK_DEV_AWS_PORT', '5000')), help="the dev system's moto port"
-    )
+    add_dev_system_arguments(parser)
     parser.add_argument('--smtp', action='store_true', help="what the SMTP catcher received, instead of SES's mail")
     parser.add_argument(
         '--data-dir', type=Path, default=None, help="the dev runtime's data folder (default: the running one's)"
     )
-    parser.add_argument('--json', action='store_true', help='print a JSON list of objects')
 
 
 def ses_rows(endpoint: str, region: str) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from inboxdesk_cli.commands import add_dev_system_arguments
 from inboxdesk_cli.terminal import safe_json, visible
 
 if TYPE_CHECKING:
@@ -25,12 +26,7 @@ COLUMNS = tuple(HEADERS)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    env = os.environ.get
-    parser.add_argument('--host', default=env('INBOXDESK_DEV_HOST', '127.0.0.1'), help='where `inboxdesk dev` runs')
-    parser.add_argument(
-        '--aws-port', type=int, default=int(env('INBOXDESK_DEV_AWS_PORT', '5000')), help="the dev system's moto port"
-    )
-    parser.add_argument('--json', action='store_true', help='print a JSON list of objects')
+    add_dev_system_arguments(parser)
 
 
 def ticket_row(ticket: Ticket, queue_names: Mapping[str, str]) -> dict[str, Any]:

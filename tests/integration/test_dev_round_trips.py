@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import smtplib
-import subprocess
 import urllib.request
 from email import message_from_string, policy
 from email.message import EmailMessage
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 
 from tests.integration.test_dev_runtime import DevProcess, wait_for
-from tests.support.cli import INBOXDESK
 
 SUPPORT = 'support@inboxdesk.test'
 
@@ -33,16 +31,7 @@ def dev(tmp_path):
 
 
 def token(dev: DevProcess, role: str) -> str:
-    done = subprocess.run(
-        [*INBOXDESK, 'token', f'--role={role}', f'--email={role}@example.org'],
-        cwd=dev.data_dir.parent,
-        env=dev.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout.strip()
+    return dev.command('token', f'--role={role}', f'--email={role}@example.org').strip()
 
 
 def api(dev: DevProcess, method: str, path: str, role: str = 'agent', body: Any = None) -> Any:
@@ -57,15 +46,7 @@ def api(dev: DevProcess, method: str, path: str, role: str = 'agent', body: Any 
 
 
 def outbox(dev: DevProcess, *flags: str) -> list[dict[str, Any]]:
-    done = subprocess.run(
-        [*INBOXDESK, 'outbox', '--json', f'--aws-port={dev.aws_port}', *flags],
-        env=dev.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    rows: list[dict[str, Any]] = json.loads(done.stdout)
+    rows: list[dict[str, Any]] = json.loads(dev.command('outbox', '--json', f'--aws-port={dev.aws_port}', *flags))
     return rows
 
 

@@ -393,16 +393,21 @@ class DevProcess:
     def said(self, text: str) -> bool:
         return any(text in line for line in self.lines)
 
-    def tickets(self) -> list[dict[str, Any]]:
+    def command(self, *args: str) -> str:
+        """What `inboxdesk ARGS` prints, run beside the data folder as the user's other terminal would."""
         done = subprocess.run(
-            [*INBOXDESK, 'tickets', '--json', f'--aws-port={self.aws_port}'],
+            [*INBOXDESK, *args],
+            cwd=self.data_dir.parent,
             env=self.env,
             capture_output=True,
             text=True,
             timeout=60,
             check=True,
         )
-        rows: list[dict[str, Any]] = json.loads(done.stdout)
+        return done.stdout
+
+    def tickets(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = json.loads(self.command('tickets', '--json', f'--aws-port={self.aws_port}'))
         return rows
 
     def send(self, message: EmailMessage) -> None:
@@ -572,10 +577,11 @@ def test_dev_starts_again_on_the_same_ports_right_after_a_stop(dev_system, tmp_p
         again.kill()
 
 
-def test_tickets_says_when_no_dev_system_is_running():
-    # Given no dev system on a port, When `inboxdesk tickets` is asked, Then it explains and exits 1
+@pytest.mark.parametrize('command', ['tickets', 'outbox'])
+def test_tickets_and_outbox_say_when_no_dev_system_is_running(command):
+    # Given no dev system on a port, When `inboxdesk tickets` (or `outbox`) is asked, Then it explains and exits 1
     done = subprocess.run(
-        [*INBOXDESK, 'tickets', f'--aws-port={free_port()}'],
+        [*INBOXDESK, command, f'--aws-port={free_port()}'],
         capture_output=True,
         text=True,
         timeout=60,
