@@ -307,7 +307,8 @@ def _variables(t: dict[str, Any], name: str) -> dict[str, Any]:
 
 def test_each_function_gets_exactly_the_variables_its_code_reads(synthesized: Synthesized) -> None:
     # Given the synthesized stack and the variables each function's code paths read (inboxdesk.config,
-    # inboxdesk.dal, inboxdesk.events): inbound publishes events, the API and the sweep queue reply jobs,
+    # inboxdesk.dal, inboxdesk.events): inbound publishes events, verifies reply tokens and queues
+    # acknowledgements, the API and the sweep queue reply jobs,
     # the sender sends through the configuration set with reply tokens and channel passwords
     t = synthesized.template
     ids = _ids(t)
@@ -325,6 +326,8 @@ def test_each_function_gets_exactly_the_variables_its_code_reads(synthesized: Sy
             **tuning,
             resources.ENV_EVENT_BUS: {'Ref': ids['bus']},
             resources.ENV_OWN_DOMAINS: domains,
+            resources.ENV_REPLY_TOKEN_SECRET: {'Ref': ids['reply_token_secret']},  # answers thread by token
+            resources.ENV_OUTBOUND_QUEUE_URL: {'Ref': ids['outbound_queue']},  # acknowledgements are queued
         },
         'api': {
             **stores,
@@ -368,7 +371,12 @@ def test_every_function_passes_the_cold_start_settings_check_with_its_environmen
         config.clear_settings()
         try:
             # When the function reads its own settings (its handler does it when Lambda imports it)
-            storage = (config.inbound_settings() if name == 'inbound' else config.api_settings()).storage
+            if name == 'inbound':
+                storage = config.inbound_settings().storage
+            elif name in ('api', 'sweep'):
+                storage = config.api_settings().storage
+            else:  # the sender and the feedback function read the shared storage settings only
+                storage = config.storage_settings()
         finally:
             config.clear_settings()
         # Then nothing required is missing, and the table and bucket are this stack's
@@ -415,10 +423,11 @@ def test_inbound_role_is_least_privilege(synthesized: Synthesized) -> None:
         '/index/*',
     ]
     assert not resources_for(statements, 'dynamodb:Scan')
-    # And KMS use is limited to the stack's key, and SQS to consuming the ingest queue
+    # And KMS use is limited to the stack's key, and SQS to consuming the ingest queue and queueing
+    # acknowledgements on the reply queue
     assert {str(r) for r in resources_for(statements, 'kms:Decrypt')} == {str({'Fn::GetAtt': [ids['key'], 'Arn']})}
     assert resources_for(statements, 'sqs:ReceiveMessage') == [{'Fn::GetAtt': [ids['ingest_queue'], 'Arn']}]
-    assert not resources_for(statements, 'sqs:SendMessage')
+    assert resources_for(statements, 'sqs:SendMessage') == [{'Fn::GetAtt': [ids['outbound_queue'], 'Arn']}]
 
 
 def test_api_role_reads_what_it_links_to_writes_uploads_and_sends_to_the_outbound_queue(
