@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -354,6 +355,15 @@ def test_each_function_gets_exactly_the_variables_its_code_reads(synthesized: Sy
         assert found['POWERTOOLS_METRICS_NAMESPACE'] == 'Inboxdesk'
 
 
+SETTINGS_OF = {  # the loader each handler calls when Lambda imports it
+    'inbound': config.inbound_settings,
+    'api': config.api_settings,
+    'sweep': config.api_settings,
+    'sender': config.outbound_settings,
+    'feedback': lambda: SimpleNamespace(storage=config.feedback_settings()),
+}
+
+
 def test_every_function_passes_the_cold_start_settings_check_with_its_environment(
     synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -368,7 +378,7 @@ def test_every_function_passes_the_cold_start_settings_check_with_its_environmen
         config.clear_settings()
         try:
             # When the function reads its own settings (its handler does it when Lambda imports it)
-            storage = (config.inbound_settings() if name == 'inbound' else config.api_settings()).storage
+            storage = SETTINGS_OF[name]().storage
         finally:
             config.clear_settings()
         # Then nothing required is missing, and the table and bucket are this stack's

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.api_events import ADMIN, AGENT, call
+from tests.support.api import ADMIN, AGENT, call
 
 VERIFIED_DOMAIN = 'help.inboxdesk.test'
 

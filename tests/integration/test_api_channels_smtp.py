@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from inboxdesk import resources
-from tests.integration.api_events import ADMIN, call
 from tests.integration.smtp_servers import PASSWORD, USER, Certificates, make_certificates, smtp_server
+from tests.support.api import ADMIN, call
 
 
 @pytest.fixture(scope='module')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.api_events import ADMIN, AGENT, call
+from tests.support.api import ADMIN, AGENT, call
 
 
 @pytest.fixture

@@ -14,12 +14,14 @@ import boto3
 import pytest
 
 from inboxdesk import resources
+from inboxdesk.config import clear_settings
 from inboxdesk.dal import tickets as ticket_store
-from tests.integration.api_events import ADMIN, AGENT, call
+from inboxdesk.logic import tickets as ticket_logic
 from tests.integration.smtp_servers import PASSWORD, USER, Certificates, make_certificates, smtp_server
-from tests.integration.sqs_events import context, sqs_event
 from tests.integration.test_inbound_handler import SUPPORT, all_tickets, handle, make_mail, ses_body, store_raw
 from tests.integration.test_inbound_handler import sqs_event as inbound_event
+from tests.support.api import ADMIN, AGENT, call
+from tests.support.sqs import context, sqs_event
 
 
 @pytest.fixture(scope='module')
@@ -98,8 +100,8 @@ def test_a_reply_through_ses_reaches_the_customer_and_their_answer_to_ses_id_thr
     assert reply_to.startswith('support+') and reply_to.endswith('@inboxdesk.test')
     assert str(mail['Subject']) == f'Re: Printer on fire [#{ticket["number"]}]'
     customer_message = ticket_store.list_messages(ticket['id'])[0]
-    assert str(mail['In-Reply-To']) == f'<{customer_message.message_id}>'
-    assert f'<{customer_message.message_id}>' in str(mail['References']) and '<ref-' in str(mail['References'])
+    assert str(mail['In-Reply-To']) == f'<{customer_message.rfc_id}>'
+    assert f'<{customer_message.rfc_id}>' in str(mail['References']) and '<ref-' in str(mail['References'])
     text = mail.get_body(('plain',)).get_content()
     assert 'We are on it.' in text and 'the printer on floor 2 is on fire' in text and '[ref:' in text
     # And the message shows sent, with SES's id recorded
@@ -164,10 +166,18 @@ def test_nobody_left_after_the_filter_is_suppressed(ticket):
     assert status == 'suppressed' and 'alice@customer.test' in reason and 'undeliverable' in reason
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Each test's environment is read afresh, and no allow-list outlives the test that set it."""
+    yield
+    clear_settings()
+
+
 def _smtp_queue(ticket: dict[str, Any], port: int, monkeypatch, certificates, password: str = PASSWORD) -> None:
     """Moves the ticket to a queue that replies through an smtp channel (the dev catcher's allow-list)."""
     monkeypatch.setenv(resources.ENV_SMTP_HOST_ALLOW_LIST, 'localhost')
     monkeypatch.setenv('SSL_CERT_FILE', str(certificates.ca_file))
+    clear_settings()  # the sender reads its allow-list once per container
     status, _, channel = call(
         'POST',
         '/channels',
@@ -188,7 +198,7 @@ def _smtp_queue(ticket: dict[str, Any], port: int, monkeypatch, certificates, pa
     )
     assert status == 201, queue
     version = ticket_store.get_ticket(ticket['id']).version
-    ticket_store.update_ticket(ticket['id'], {'queue_id': queue['id']}, version)
+    ticket_logic.update_ticket(ticket['id'], {'queue_id': queue['id']}, version)
 
 
 def test_a_ticket_that_moved_queues_replies_through_its_current_queues_smtp_channel(ticket, monkeypatch, certificates):
