@@ -343,6 +343,7 @@ def test_each_function_gets_exactly_the_variables_its_code_reads(synthesized: Sy
             **channels,
             resources.ENV_OWN_DOMAINS: domains,
             resources.ENV_SES_CONFIGURATION_SET: {'Ref': ids['configuration_set']},
+            resources.ENV_OUTBOUND_MAX_RECEIVES: '5',  # the queue's maxReceiveCount: its last try records `failed`
         },
         'feedback': stores,
     }
