@@ -15,12 +15,14 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from inboxdesk.config import feedback_settings
 from inboxdesk.logic.feedback import apply_delivery_event, parse_ses_event
 from inboxdesk.names import FEEDBACK_FAILED_METRIC, FEEDBACK_OUTCOME_METRICS, SERVICE_FEEDBACK
 from inboxdesk.observability import count, metrics, service_name
 
 logger = Logger(service=service_name(SERVICE_FEEDBACK))
 processor = BatchProcessor(event_type=EventType.SQS)
+feedback_settings()  # cold start: a deploy without the table fails here, loudly
 
 
 def _ses_event(body: str) -> Any:

@@ -15,15 +15,16 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from inboxdesk.config import outbound_settings
 from inboxdesk.errors import TransientSendError
-from inboxdesk.logic.delivery import Attempt, deliver_reply, max_receives
+from inboxdesk.logic.delivery import Attempt, deliver_reply
 from inboxdesk.models import ReplyJob
 from inboxdesk.names import REPLY_SEND_FAILED_METRIC, SERVICE_OUTBOUND
 from inboxdesk.observability import count, metrics, service_name
 
 logger = Logger(service=service_name(SERVICE_OUTBOUND))
 processor = BatchProcessor(event_type=EventType.SQS)
-MAX_RECEIVES = max_receives()  # a bad setting fails the cold start
+SETTINGS = outbound_settings()  # cold start: a deploy without a variable the sender needs fails here, loudly
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -32,7 +33,9 @@ def record_handler(record: SQSRecord) -> None:
     except (ValueError, KeyError, TypeError):
         logger.error('record is not a reply job', sqs_message_id=record.message_id)
         raise
-    attempt = Attempt(receive_count=int(record.attributes.approximate_receive_count or 1), max_receives=MAX_RECEIVES)
+    attempt = Attempt(
+        receive_count=int(record.attributes.approximate_receive_count or 1), max_receives=SETTINGS.max_receives
+    )
     with logger.append_context_keys(ticket_id=job.ticket_id, message_id=job.message_id):
         try:
             outcome = deliver_reply(job, attempt)

@@ -43,11 +43,6 @@ _EICAR_BASE64 = base64.b64encode(EICAR)[:56]  # how an attachment that is the EI
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
-def normalise_address(address: str) -> str:
-    """`<Support+Tag@Example.TEST>` -> `support@example.test`: an SMTP path matched as queues match addresses."""
-    return ids.normalise_address(address.strip().strip('<>'))
-
-
 def ses_message_id() -> str:
     """An id shaped like SES's inbound message ids (40 lower-case letters and digits)."""
     return ''.join(secrets.choice(_ID_ALPHABET) for _ in range(40))
@@ -141,7 +136,7 @@ class SesInbound:
     ) -> str:
         loop = asyncio.get_running_loop()
         try:
-            known = await loop.run_in_executor(None, self.accepts, normalise_address(address))
+            known = await loop.run_in_executor(None, self.accepts, ids.normalise_address(address))
         except Exception:
             logger.exception('smtp: looking up a recipient failed')
             return '451 4.3.0 temporary failure, try again later'

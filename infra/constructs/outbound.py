@@ -18,7 +18,7 @@ from constructs import Construct
 
 from inboxdesk import names, resources
 from infra.constants import MESSAGE_WRITER_ENVIRONMENT, Settings
-from infra.constructs.queues import QueueWithDlq, queue_with_dlq
+from infra.constructs.queues import MAX_RECEIVES, QueueWithDlq, queue_with_dlq
 from infra.constructs.runtime import InboxdeskFunction, Layers
 from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
@@ -118,6 +118,7 @@ class Outbound(Construct):
                 resources.ENV_REPLY_TOKEN_SECRET: secrets.reply_token.secret_arn,
                 resources.ENV_CHANNEL_SECRET_PREFIX: secrets.channel_prefix,
                 resources.ENV_SMTP_HOST_ALLOW_LIST: ','.join(settings.smtp_host_allow_list),
+                resources.ENV_OUTBOUND_MAX_RECEIVES: str(MAX_RECEIVES),  # its last try records `failed`
             },
             log_retention_days=settings.log_retention_days,
             memory_size=1024,

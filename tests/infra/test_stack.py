@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -345,6 +346,7 @@ def test_each_function_gets_exactly_the_variables_its_code_reads(synthesized: Sy
             **channels,
             resources.ENV_OWN_DOMAINS: domains,
             resources.ENV_SES_CONFIGURATION_SET: {'Ref': ids['configuration_set']},
+            resources.ENV_OUTBOUND_MAX_RECEIVES: '5',  # the queue's maxReceiveCount: its last try records `failed`
         },
         'feedback': stores,
     }
@@ -355,6 +357,15 @@ def test_each_function_gets_exactly_the_variables_its_code_reads(synthesized: Sy
         assert {k: v for k, v in found.items() if not k.startswith('POWERTOOLS_')} == variables, name
         assert found['POWERTOOLS_SERVICE_NAME'] == SERVICES[name]
         assert found['POWERTOOLS_METRICS_NAMESPACE'] == 'Inboxdesk'
+
+
+SETTINGS_OF = {  # the loader each handler calls when Lambda imports it
+    'inbound': config.inbound_settings,
+    'api': config.api_settings,
+    'sweep': config.api_settings,
+    'sender': config.outbound_settings,
+    'feedback': lambda: SimpleNamespace(storage=config.feedback_settings()),
+}
 
 
 def test_every_function_passes_the_cold_start_settings_check_with_its_environment(
@@ -371,12 +382,7 @@ def test_every_function_passes_the_cold_start_settings_check_with_its_environmen
         config.clear_settings()
         try:
             # When the function reads its own settings (its handler does it when Lambda imports it)
-            if name == 'inbound':
-                storage = config.inbound_settings().storage
-            elif name in ('api', 'sweep'):
-                storage = config.api_settings().storage
-            else:  # the sender and the feedback function read the shared storage settings only
-                storage = config.storage_settings()
+            storage = SETTINGS_OF[name]().storage
         finally:
             config.clear_settings()
         # Then nothing required is missing, and the table and bucket are this stack's

@@ -118,6 +118,21 @@ def test_appearance_round_trip_and_validation(aws):
     assert call('GET', '/settings/appearance', claims=AGENT)[2] == wanted
 
 
+def test_a_script_in_the_signature_is_never_stored_or_served(aws):
+    # Given an admin saving a signature with a script, an event handler and a javascript: link
+    signature = (
+        '<p style="color:#123456">The <b>Support</b> Team</p><script>steal()</script>'
+        '<img src="x" onerror="steal()"><a href="javascript:steal()">site</a>'
+    )
+    status, _, body = call('PUT', '/settings/appearance', claims=ADMIN, body={'signature_html': signature})
+    # Then what is answered and what every agent reads back keeps the styled text and none of the script
+    assert status == 200
+    for served in (body, call('GET', '/settings/appearance', claims=AGENT)[2]):
+        html = served['signature_html']
+        assert 'The <b>Support</b> Team' in html and 'color:#123456' in html
+        assert 'script' not in html and 'onerror' not in html and 'javascript:' not in html
+
+
 @pytest.mark.parametrize(
     'body',
     [

@@ -12,8 +12,8 @@ import pytest
 
 from inboxdesk.dal import tickets as ticket_store
 from tests.conftest import FIXTURES
-from tests.integration.sqs_events import context, sqs_event
 from tests.support.api import ADMIN, AGENT, call
+from tests.support.sqs import context, sqs_event
 
 SES_EVENTS = FIXTURES / 'events' / 'ses'
 

@@ -3,7 +3,6 @@ answers over the API, the outbound function sends the reply (moto SES, or aiosmt
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import urllib.request
@@ -15,12 +14,14 @@ import boto3
 import pytest
 
 from inboxdesk import resources
+from inboxdesk.config import clear_settings
 from inboxdesk.dal import tickets as ticket_store
+from inboxdesk.logic import tickets as ticket_logic
 from tests.integration.smtp_servers import PASSWORD, USER, Certificates, make_certificates, smtp_server
-from tests.integration.sqs_events import context, sqs_event
 from tests.integration.test_inbound_handler import SUPPORT, all_tickets, handle, make_mail, ses_body, store_raw
 from tests.integration.test_inbound_handler import sqs_event as inbound_event
 from tests.support.api import ADMIN, AGENT, call
+from tests.support.sqs import context, sqs_event
 
 
 @pytest.fixture(scope='module')
@@ -165,10 +166,18 @@ def test_nobody_left_after_the_filter_is_suppressed(ticket):
     assert status == 'suppressed' and 'alice@customer.test' in reason and 'undeliverable' in reason
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Each test's environment is read afresh, and no allow-list outlives the test that set it."""
+    yield
+    clear_settings()
+
+
 def _smtp_queue(ticket: dict[str, Any], port: int, monkeypatch, certificates, password: str = PASSWORD) -> None:
     """Moves the ticket to a queue that replies through an smtp channel (the dev catcher's allow-list)."""
     monkeypatch.setenv(resources.ENV_SMTP_HOST_ALLOW_LIST, 'localhost')
     monkeypatch.setenv('SSL_CERT_FILE', str(certificates.ca_file))
+    clear_settings()  # the sender reads its allow-list once per container
     status, _, channel = call(
         'POST',
         '/channels',
@@ -188,8 +197,8 @@ def _smtp_queue(ticket: dict[str, Any], port: int, monkeypatch, certificates, pa
         body={'name': 'Help', 'inbound_addresses': ['help@inboxdesk.test'], 'reply_via': channel['id']},
     )
     assert status == 201, queue
-    before = ticket_store.get_ticket(ticket['id'])
-    ticket_store.save_ticket(before, dataclasses.replace(before, queue_id=queue['id']))
+    version = ticket_store.get_ticket(ticket['id']).version
+    ticket_logic.update_ticket(ticket['id'], {'queue_id': queue['id']}, version)
 
 
 def test_a_ticket_that_moved_queues_replies_through_its_current_queues_smtp_channel(ticket, monkeypatch, certificates):

@@ -52,6 +52,8 @@ def get_appearance() -> Response[Appearance]:
 
 @router.put('/settings/appearance', security=ADMINS, tags=['settings'], responses=responses(412))
 def put_appearance(appearance: Appearance, if_match: IfMatch = None) -> Response[Appearance]:
-    data = appearance.model_dump()
-    version = logic.replace_appearance(data, expected_version=parse_if_match(if_match), updated_by=actor(router))
-    return _appearance_response(data, version)
+    """Replace signature, colours and logo; the signature's HTML is sanitised as it is saved."""
+    stored, version = logic.replace_appearance(
+        appearance.model_dump(), expected_version=parse_if_match(if_match), updated_by=actor(router)
+    )
+    return _appearance_response(stored, version)

@@ -57,6 +57,12 @@ POLICY: dict[tuple[str, str], dict[str, int | str]] = {
     ('GET', '/settings/appearance'): {'anonymous': 401, 'agent': OK, 'admin': OK},
     ('PUT', '/settings/appearance'): {'anonymous': 401, 'agent': 403, 'admin': OK},
     ('GET', '/customers'): {'anonymous': 401, 'agent': OK, 'admin': OK},
+    ('GET', '/channels'): {'anonymous': 401, 'agent': 403, 'admin': OK},
+    ('POST', '/channels'): {'anonymous': 401, 'agent': 403, 'admin': OK},
+    ('GET', '/channels/<channel_id>'): {'anonymous': 401, 'agent': 403, 'admin': OK},
+    ('PATCH', '/channels/<channel_id>'): {'anonymous': 401, 'agent': 403, 'admin': OK},
+    ('DELETE', '/channels/<channel_id>'): {'anonymous': 401, 'agent': 403, 'admin': OK},
+    ('POST', '/channels/<channel_id>/test'): {'anonymous': 401, 'agent': 403, 'admin': OK},
 }
 
 

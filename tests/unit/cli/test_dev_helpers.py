@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from inboxdesk.ids import normalise_address
 from inboxdesk_cli.aws_events import build_sqs_event
 from inboxdesk_cli.commands.tickets import format_table, ticket_row
 from inboxdesk_cli.local.outcomes import OutcomeLogHandler, describe_outcome
-from inboxdesk_cli.local.ses_inbound import build_receipt_notice, normalise_address, stored_mail, verdicts
+from inboxdesk_cli.local.ses_inbound import build_receipt_notice, stored_mail, verdicts
 from inboxdesk_cli.local.worker import failed_ids
 
 RAW = (
@@ -73,6 +74,8 @@ def test_a_powertools_log_record_becomes_the_outcome_line():
         ('Support+Billing@InboxDesk.TEST', 'support@inboxdesk.test'),
         ('<support@inboxdesk.test>', 'support@inboxdesk.test'),
         ('support@inboxdesk.test', 'support@inboxdesk.test'),
+        ('support@INBOXDESK.test.', 'support@inboxdesk.test'),
+        ('help@bücher.example', 'help@xn--bcher-kva.example'),
     ],
 )
 def test_creation_addresses_match_without_case_and_plus_tags(address, normalised):

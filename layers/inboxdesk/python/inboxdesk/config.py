@@ -41,6 +41,16 @@ class ApiSettings:
     outbound_queue_url: str  # replies are accepted only when they can be queued for sending
 
 
+@dataclass(frozen=True, slots=True)
+class OutboundSettings:
+    storage: StorageSettings
+    ses_configuration_set: str  # every SES send goes through it, so bounces and deliveries come back
+    reply_token_secret: str  # the Secrets Manager secret holding the reply-token key
+    channel_secret_prefix: str | None  # where SMTP channels' passwords are
+    smtp_host_allow_list: frozenset[str]  # hosts exempt from the public-address rule (stack configuration)
+    max_receives: int  # the outbound queue's maxReceiveCount: the last try records `failed`
+
+
 def _required(*names: str) -> dict[str, str]:
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
@@ -94,7 +104,27 @@ def api_settings() -> ApiSettings:
     )
 
 
+@cache
+def outbound_settings() -> OutboundSettings:
+    """The reply sender's settings, read once; ConfigurationError when one is missing."""
+    found = _required(resources.ENV_SES_CONFIGURATION_SET, resources.ENV_REPLY_TOKEN_SECRET)
+    hosts = os.environ.get(resources.ENV_SMTP_HOST_ALLOW_LIST, '').split(',')
+    return OutboundSettings(
+        storage=storage_settings(),
+        ses_configuration_set=found[resources.ENV_SES_CONFIGURATION_SET],
+        reply_token_secret=found[resources.ENV_REPLY_TOKEN_SECRET],
+        channel_secret_prefix=os.environ.get(resources.ENV_CHANNEL_SECRET_PREFIX) or None,
+        smtp_host_allow_list=frozenset(h.strip().lower() for h in hosts if h.strip()),
+        max_receives=max(1, _int(resources.ENV_OUTBOUND_MAX_RECEIVES, 5)),
+    )
+
+
+def feedback_settings() -> StorageSettings:
+    """The SES feedback function needs only the table (and the bucket every function shares)."""
+    return storage_settings()
+
+
 def clear_settings() -> None:
     """Read the environment again on next use (tests and the dev runtime change it)."""
-    for loader in (storage_settings, inbound_settings, api_settings):
+    for loader in (storage_settings, inbound_settings, api_settings, outbound_settings):
         loader.cache_clear()

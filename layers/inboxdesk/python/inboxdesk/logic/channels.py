@@ -18,6 +18,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from inboxdesk import ids, resources
+from inboxdesk.dal import channels as channel_store
+from inboxdesk.dal import queues as queue_store
+from inboxdesk.dal import secrets
 from inboxdesk.errors import ChannelInUseError, InvalidRequestError, NotFoundError, SendError
 from inboxdesk.models import (
     CHANNEL_KINDS,
@@ -78,7 +81,6 @@ def _endpoint_problem(host: str, port: int) -> str | None:
 
 def smtp_settings(endpoint: SmtpEndpoint) -> SmtpSettings:
     """What the SMTP transport needs, the password read from Secrets Manager."""
-    from inboxdesk.dal import secrets
     from inboxdesk.integrations.smtp import SmtpSettings
 
     password = secrets.get_channel_password(endpoint.secret_name)
@@ -114,14 +116,11 @@ def _checked(channel: Channel) -> None:
 
 
 def list_channels() -> list[Channel]:
-    from inboxdesk.dal import channels as channel_store
-
     return channel_store.list_channels()
 
 
 def get_channel(channel_id: str) -> Channel:
     """NotFoundError when there is no such channel."""
-    from inboxdesk.dal import channels as channel_store
 
     return channel_store.get_channel(channel_id)
 
@@ -130,8 +129,6 @@ def create_channel(
     *, kind: str, from_address: str, display_name: str = '', smtp: dict[str, Any] | None = None
 ) -> Channel:
     """A new channel after its checks; `smtp` holds host, port, tls_mode, username and password."""
-    from inboxdesk.dal import channels as channel_store
-    from inboxdesk.dal import secrets
 
     _refuse_kind(kind)
     if kind == 'ses' and smtp:
@@ -172,8 +169,6 @@ def create_channel(
 def update_channel(channel_id: str, changes: dict[str, Any]) -> Channel:
     """Change from_address, display_name or smtp settings (a new password replaces the stored one).
     The channel is checked again as changed; its kind never changes."""
-    from inboxdesk.dal import channels as channel_store
-    from inboxdesk.dal import secrets
 
     current = channel_store.get_channel(channel_id)
     values = dict(changes)
@@ -191,16 +186,12 @@ def update_channel(channel_id: str, changes: dict[str, Any]) -> Channel:
 
 
 def queues_using(channel_id: str) -> list[Queue]:
-    from inboxdesk.dal import queues as queue_store
-
     return [q for q in queue_store.list_queues() if q.reply_via == channel_id]
 
 
 def delete_channel(channel_id: str) -> None:
     """ChannelInUseError while a queue replies through it; NotFoundError when there is no such channel.
     The password goes with it."""
-    from inboxdesk.dal import channels as channel_store
-    from inboxdesk.dal import secrets
 
     channel = channel_store.get_channel(channel_id)
     users = queues_using(channel_id)
@@ -215,7 +206,6 @@ def delete_channel(channel_id: str) -> None:
 def check_channel(channel_id: str) -> tuple[Channel, ChannelCheck]:
     """Check the channel as sending would (smtp: connect and log in, nothing is sent; ses: the identity),
     and record the outcome as its status."""
-    from inboxdesk.dal import channels as channel_store
 
     channel = channel_store.get_channel(channel_id)
     if channel.kind == 'smtp' and channel.smtp is not None:

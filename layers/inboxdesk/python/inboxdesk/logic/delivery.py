@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
-from inboxdesk import resources
-from inboxdesk.errors import ConfigurationError, ConflictError, NotFoundError, PermanentSendError, TransientSendError
+from inboxdesk.config import outbound_settings
+from inboxdesk.errors import ConflictError, NotFoundError, PermanentSendError, TransientSendError
 from inboxdesk.models import Message, Queue, ReplyJob, Ticket
 
 if TYPE_CHECKING:
@@ -53,14 +53,6 @@ class Attempt:
     @property
     def last(self) -> bool:
         return self.receive_count >= self.max_receives
-
-
-def max_receives() -> int:
-    value = os.environ.get(resources.ENV_OUTBOUND_MAX_RECEIVES, '5')
-    try:
-        return max(1, int(value))
-    except ValueError as exc:
-        raise ConfigurationError(f'{resources.ENV_OUTBOUND_MAX_RECEIVES} must be an integer') from exc
 
 
 def deliver_reply(job: ReplyJob, attempt: Attempt, *, clock: type[datetime] = datetime) -> ReplyOutcome:
@@ -143,17 +135,16 @@ def _send_claimed(message: Message, attempt_id: str, attempt: Attempt) -> ReplyO
 
 
 def _transport(channel: Channel | None) -> Transport:
+    settings = outbound_settings()
     if channel is not None and channel.kind == 'smtp' and channel.smtp is not None:
         from inboxdesk.integrations.smtp import SmtpTransport
-        from inboxdesk.logic.channels import smtp_allow_list, smtp_settings
+        from inboxdesk.logic.channels import smtp_settings
 
-        return SmtpTransport(smtp_settings(channel.smtp), smtp_allow_list())
+        return SmtpTransport(smtp_settings(channel.smtp), settings.smtp_host_allow_list)
     from inboxdesk.integrations.ses import SesTransport
 
-    configuration_set = os.environ.get(resources.ENV_SES_CONFIGURATION_SET)
-    if not configuration_set:
-        raise ConfigurationError(f'{resources.ENV_SES_CONFIGURATION_SET} is not set')
-    return SesTransport(configuration_set, os.environ.get('AWS_REGION') or os.environ.get('AWS_DEFAULT_REGION', ''))
+    region = os.environ.get('AWS_REGION') or os.environ.get('AWS_DEFAULT_REGION', '')
+    return SesTransport(settings.ses_configuration_set, region)
 
 
 def _opener(key: str) -> Callable[[], BinaryIO]:

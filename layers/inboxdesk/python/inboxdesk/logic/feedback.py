@@ -16,6 +16,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from inboxdesk.dal import deliveries, suppressions
+from inboxdesk.dal import tickets as ticket_store
 from inboxdesk.ids import normalise_address
 from inboxdesk.models import DeliveryStatus
 
@@ -116,8 +118,6 @@ def _change(event: DeliveryEvent) -> tuple[DeliveryStatus | None, str]:
 
 
 def _mark_undeliverable(event: DeliveryEvent) -> None:
-    from inboxdesk.dal import suppressions
-
     if not event.permanent:
         return
     for address, diagnostic in event.recipients:
@@ -127,8 +127,6 @@ def _mark_undeliverable(event: DeliveryEvent) -> None:
 
 def apply_delivery_event(event: DeliveryEvent) -> FeedbackResult:
     """Record what the event says on its message (at most once) and mark undeliverable addresses."""
-    from inboxdesk.dal import deliveries
-    from inboxdesk.dal import tickets as ticket_store
 
     _mark_undeliverable(event)
     pointer = deliveries.find_message(provider_message_ids(event.ses_message_id, event.region))

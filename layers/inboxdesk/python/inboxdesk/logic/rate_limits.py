@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final, Literal
 
+from inboxdesk.dal import rate_limits as rate_store
+from inboxdesk.dal.rate_limits import SentMark
 from inboxdesk.ids import normalise_address
-
-if TYPE_CHECKING:
-    from inboxdesk.dal.rate_limits import SentMark
 
 AutomaticKind = Literal['acknowledgement', 'auto_reply']
 Window = tuple[int, int]  # (at most this many mails, in this many minutes)
@@ -52,7 +51,6 @@ def allow_automatic(
     recipient: str, ticket_id: str, kind: AutomaticKind, *, clock: Callable[[], datetime] = _utc_now
 ) -> str | None:
     """None when one more automatic mail may go to `recipient` now (and it is counted), else the reason."""
-    from inboxdesk.dal import rate_limits as rate_store
 
     now = clock()
     address = normalise_address(recipient)

@@ -17,6 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from inboxdesk.dal import channels as channel_store
+from inboxdesk.dal import queues as queue_store
+from inboxdesk.dal import settings as settings_store
+from inboxdesk.dal import suppressions
 from inboxdesk.ids import normalise_address, normalise_domain
 
 # The local part (plus tag removed, lower-case) of addresses that are machines, not people.
@@ -102,10 +106,6 @@ def _reason(address: str, rules: RecipientFilter) -> str | None:
 
 def recipient_filter(recipients: Sequence[str]) -> RecipientFilter:
     """The filter as stored now, with the undeliverable marks of `recipients` (one BatchGet)."""
-    from inboxdesk.dal import channels as channel_store
-    from inboxdesk.dal import queues as queue_store
-    from inboxdesk.dal import settings as settings_store
-    from inboxdesk.dal import suppressions
 
     manual, _ = settings_store.get_manual_filter()
     entries: list[str] = []

@@ -14,6 +14,7 @@ from inboxdesk.dal import queues as queue_store
 from inboxdesk.dal import settings as settings_store
 from inboxdesk.errors import ConflictError, InvalidRequestError
 from inboxdesk.logic.recipients import FilterEntryError, deliverable, filter_entry, recipient_filter
+from inboxdesk.mail.html import sanitise
 from inboxdesk.models import FilterSource
 
 
@@ -78,7 +79,12 @@ def appearance() -> tuple[dict[str, Any] | None, int]:
     return settings_store.get_appearance()
 
 
-def replace_appearance(data: dict[str, Any], *, expected_version: int | None, updated_by: str) -> int:
+def replace_appearance(
+    data: dict[str, Any], *, expected_version: int | None, updated_by: str
+) -> tuple[dict[str, Any], int]:
+    """Store the appearance with its signature HTML sanitised (it is shown to every agent and mailed to every
+    customer): what is stored is what is shown. Returns what was stored and its version."""
+    stored = {**data, 'signature_html': sanitise(str(data.get('signature_html') or '')).strip()}
     if expected_version is None:
         _, expected_version = settings_store.get_appearance()
-    return settings_store.put_appearance(data, expected_version=expected_version, updated_by=updated_by)
+    return stored, settings_store.put_appearance(stored, expected_version=expected_version, updated_by=updated_by)

@@ -75,7 +75,7 @@ def _per_byte_cp1252(err: UnicodeError) -> tuple[str, int]:
 codecs.register_error('inboxdesk-cp1252', _per_byte_cp1252)
 
 
-def normalize_charset(name: str | None) -> str:
+def normalise_charset(name: str | None) -> str:
     """A Python codec name for a declared charset, '' when none is usable."""
     if not name:
         return ''
@@ -190,7 +190,7 @@ def decode_bytes(data: bytes, declared: str | None = None, hints: Iterable[str] 
             text = _strict(data, bom_codec)
             if text is not None:
                 return text
-    codec = normalize_charset(declared)
+    codec = normalise_charset(declared)
     if data.isascii():
         if b'\x1b' in data:  # ISO-2022 escapes are 7-bit
             for candidate in (codec, 'iso2022_jp_ext', 'iso2022_jp_2', 'iso2022_kr'):
@@ -220,7 +220,7 @@ def decode_bytes(data: bytes, declared: str | None = None, hints: Iterable[str] 
     if text is not None:
         return text
     for hint in hints:
-        other = normalize_charset(hint)
+        other = normalise_charset(hint)
         if other and other not in ('ascii', 'utf-8', codec):
             text = _strict(data, other)
             if text is not None:

@@ -402,7 +402,7 @@ def _dsn_statuses(tree: _Tree) -> tuple[list[dsn.RecipientStatus], str | None]:
         for fields in blocks:
             for name in ('x-original-message-id', 'original-message-id'):
                 if original_id is None and fields.get(name):
-                    original_id = dsn.normalise_message_id(fields[name])
+                    original_id = dsn.message_id_in(fields[name])
     return statuses, original_id
 
 
@@ -421,7 +421,7 @@ def _returned_message_id(tree: _Tree, own_id: str | None) -> str | None:
             try:
                 for name, value in child.raw_items() if hasattr(child, 'raw_items') else child.items():
                     if str(name).lower() == 'message-id':
-                        found = dsn.normalise_message_id(str(value))
+                        found = dsn.message_id_in(str(value))
                         if found:
                             return found
             except Exception:
@@ -504,7 +504,7 @@ def _header_evidence(headers: _Headers, tree: _Tree, *, from_address: str, subje
     failed_header = [
         address
         for value in headers.values.get('x-failed-recipients', [])
-        for address in map(dsn.normalise_address, re.split(r'[,\s]+', value))
+        for address in map(dsn.address_of_field, re.split(r'[,\s]+', value))
         if address
     ]
     ndr_header = headers.has('x-ms-exchange-message-is-ndr') and headers.token('x-ms-exchange-message-is-ndr') in (
@@ -570,7 +570,7 @@ def _action_and_recipients(
 
 
 def _bounced_message_id(headers: _Headers, tree: _Tree, report: _Report) -> str | None:
-    own_id = dsn.normalise_message_id(headers.first('message-id') or '')
+    own_id = dsn.message_id_in(headers.first('message-id') or '')
     message_id = _returned_message_id(tree, own_id) or report.dsn_original_id
     if message_id is None:
         for text in report.texts:

@@ -54,7 +54,7 @@ class RecipientStatus:
         return f'{self.status} ({meaning})' if meaning else self.status
 
 
-def normalise_address(value: str) -> str:
+def address_of_field(value: str) -> str:
     """`rfc822; <User@Example.org>` -> `user@example.org`; '' unless it is an address."""
     text = value.split(';', 1)[1] if ';' in value else value
     text = text.strip().strip('<>').strip().strip('"\'').strip()
@@ -67,7 +67,7 @@ def normalise_address(value: str) -> str:
     return text.lower()
 
 
-def normalise_message_id(value: str) -> str | None:
+def message_id_in(value: str) -> str | None:
     """`  <abc@host> (comment)` -> `<abc@host>`; None when nothing id-like is there."""
     text = value.strip()
     match = re.search(r'<([^<>\s]+)>', text)
@@ -124,8 +124,8 @@ def recipient_statuses(blocks: Iterable[dict[str, str]]) -> list[RecipientStatus
     """Per-recipient blocks of a delivery-status report (blocks naming no recipient are skipped)."""
     statuses: list[RecipientStatus] = []
     for fields in blocks:
-        final = normalise_address(fields.get('final-recipient', ''))
-        original = normalise_address(fields.get('original-recipient', ''))
+        final = address_of_field(fields.get('final-recipient', ''))
+        original = address_of_field(fields.get('original-recipient', ''))
         if not final and not original:
             continue
         status = _STATUS_RE.search(fields.get('status', '')[:100])
@@ -268,13 +268,13 @@ def reason_in_prose(text: str, recipients: Iterable[str] = ()) -> str:
     lines: below a line that is only a failed recipient's address (Exim, qmail, Exchange, Domino), the reason
     given there; elsewhere the first SMTP reply (`550 5.1.1 <a@b>... User unknown`). '' when no line
     clearly says."""
-    failed = {normalise_address(a) for a in recipients}
+    failed = {address_of_field(a) for a in recipients}
     lines = report_prose(text).splitlines()
     for number, line in enumerate(lines):
         if line.lstrip().startswith('>'):
             continue
         alone = _RECIPIENT_LINE_RE.match(line)
-        if alone and normalise_address(alone.group(1)) in failed:
+        if alone and address_of_field(alone.group(1)) in failed:
             found = _reason_below(lines, number)
             if found:
                 return found
@@ -292,7 +292,7 @@ def _reason_beside(line: str, failed: set[str]) -> str:
     if len(text) > MAX_REASON or not _FAILURE_WORDS_RE.search(text):
         return ''
     for match in ADDRESS_RE.finditer(text):
-        if normalise_address(match.group(0)) not in failed:
+        if address_of_field(match.group(0)) not in failed:
             continue
         after = text[match.end() :].lstrip('>').strip(' \t.:;,[]()')
         if match.start() <= 1 and _FAILURE_WORDS_RE.search(after):
@@ -304,7 +304,7 @@ def _reason_beside(line: str, failed: set[str]) -> str:
 def message_id_in_text(text: str, *, exclude: str | None = None) -> str | None:
     """The first `Message-ID:` header line in text (a returned original pasted into a bounce)."""
     for match in _MSGID_LINE_RE.finditer(text[:MAX_TEXT_SCAN]):
-        found = normalise_message_id(match.group(1))
+        found = message_id_in(match.group(1))
         if found and found != exclude:
             return found
     return None
@@ -419,7 +419,7 @@ def addresses_in_prose(text: str, *, exclude: Iterable[str]) -> list[str]:
             previous = line
     result: list[str] = []
     for _, _, raw in sorted(found):
-        address = normalise_address(raw)
+        address = address_of_field(raw)
         if address and address not in skip and not is_role_address(address) and address not in result:
             result.append(address)
     return result[:MAX_RECIPIENTS]
@@ -464,7 +464,7 @@ def ses_notification(text: str) -> SesNotification | None:
     if kind == 'Bounce' and isinstance(bounce, dict):
         for item in bounce.get('bouncedRecipients') or []:
             if isinstance(item, dict) and isinstance(item.get('emailAddress'), str):
-                address = normalise_address(item['emailAddress'])
+                address = address_of_field(item['emailAddress'])
                 if address and address not in recipients:
                     recipients.append(address)
                     status = _STATUS_RE.search(str(item.get('status') or '')[:100])
@@ -486,12 +486,12 @@ def ses_notification(text: str) -> SesNotification | None:
 def _ses_message_id(mail: dict[str, object]) -> str | None:
     common = mail.get('commonHeaders')
     if isinstance(common, dict) and isinstance(common.get('messageId'), str):
-        return normalise_message_id(common['messageId'])
+        return message_id_in(common['messageId'])
     headers = mail.get('headers')
     if isinstance(headers, list):
         for header in headers:
             if isinstance(header, dict) and str(header.get('name', '')).lower() == 'message-id':
-                return normalise_message_id(str(header.get('value', '')))
+                return message_id_in(str(header.get('value', '')))
     ses_id, arn = mail.get('messageId'), mail.get('sourceArn')
     if isinstance(ses_id, str) and ses_id:
         # SES stamps what it sends with <ses-id@REGION.amazonses.com>.

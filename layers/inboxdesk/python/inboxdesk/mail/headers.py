@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import getaddresses, parsedate_to_datetime
 
-from inboxdesk.mail.charsets import decode_bytes, normalize_charset
+from inboxdesk.mail.charsets import decode_bytes, normalise_charset
 from inboxdesk.mail.model import Address
 
 _FIELD = re.compile(rb'^([!-9;-~]+)[ \t]*:', re.ASCII)
@@ -105,7 +105,7 @@ def decode_words(value: str, hints: Iterable[str] = ()) -> str:
 
 
 def _decode_word_bytes(data: bytes, charset: str, hints: list[str]) -> str:
-    if normalize_charset(charset) == 'utf-7':
+    if normalise_charset(charset) == 'utf-7':
         try:
             return data.decode('utf-7')
         except Exception:  # noqa: BLE001 - fall through to the chain
@@ -314,7 +314,7 @@ def parse_addresses(value: str, hints: Iterable[str] = ()) -> list[Address]:
     return result
 
 
-def normalize_msgid(value: str) -> str | None:
+def message_id_of(value: str) -> str | None:
     """A Message-ID in `<...>` form, None when the value holds none."""
     value = unfold(value)
     match = _MSGID.search(value) or _MSGID_SPACED.search(value)

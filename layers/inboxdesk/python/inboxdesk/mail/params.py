@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote_to_bytes
 
-from inboxdesk.mail.charsets import decode_bytes, normalize_charset
+from inboxdesk.mail.charsets import decode_bytes, normalise_charset
 from inboxdesk.mail.headers import decode_words, unfold
 
 _SECTION = re.compile(r'^([^*]+)\*(\d+)(\*?)$|^([^*]+)(\*)$')
@@ -94,7 +94,7 @@ def _join_rfc2231(pieces: dict[int, tuple[str, bool]], hints: list[str]) -> str:
             text = text.strip().strip('"')
             if index == min(pieces) and text.count("'") >= 2:
                 charset, _lang, text = text.split("'", 2)
-            elif index == min(pieces) and text.count("'") == 1 and normalize_charset(text.split("'", 1)[0]):
+            elif index == min(pieces) and text.count("'") == 1 and normalise_charset(text.split("'", 1)[0]):
                 charset, text = text.split("'", 1)  # the language quote left out: utf-8'%F0...
             data.extend(unquote_to_bytes(text))
         else:

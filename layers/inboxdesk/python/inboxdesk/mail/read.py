@@ -29,7 +29,7 @@ from inboxdesk.mail.charsets import decode_bytes, guess_single_byte_codec, html_
 from inboxdesk.mail.headers import (
     decode_header_value,
     decode_words,
-    normalize_msgid,
+    message_id_of,
     parse_addresses,
     parse_date,
     parse_msgid_list,
@@ -282,7 +282,7 @@ def _read_envelope(msg: EmailMessage, raw: bytes) -> _Envelope:
                 return value
         return None
 
-    message_id = normalize_msgid(raw_header_text(first('message-id') or b'', hints))
+    message_id = message_id_of(raw_header_text(first('message-id') or b'', hints))
     in_reply_to_ids = parse_msgid_list(raw_header_text(first('in-reply-to') or b'', hints))
     all_references = b' '.join(value for key, value in top if key == 'references')
     from_list = _addresses(top, 'from', hints)

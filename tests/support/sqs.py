@@ -1,4 +1,4 @@
-"""SQS events as Lambda's event source mapping delivers them (built by the dev runtime's worker)."""
+"""SQS events as Lambda's event source mapping delivers them (the shapes of `inboxdesk_cli.aws_events`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from tests.support.events import LambdaContext, build_sqs_event
+from inboxdesk_cli.aws_events import LambdaContext, build_sqs_event
 
 
 def sqs_event(*bodies: dict[str, Any] | str, queue: str, receive_count: int = 1) -> dict[str, Any]:
