@@ -18,6 +18,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final, Literal
 
+from inboxdesk.dal import outbox
+from inboxdesk.logic import rate_limits, recipients, replies
+from inboxdesk.mail.compose import reply_subject
 from inboxdesk.models import MessageFlags, Participant
 from inboxdesk.names import ACKNOWLEDGEMENT_LIMITED_METRIC
 from inboxdesk.observability import count, logger
@@ -75,10 +78,6 @@ def acknowledge(
     """Acknowledge the new ticket `ticket_id` when its queue says so (see the module docstring)."""
     if not queue.auto_ack_enabled:
         return 'skipped'
-    from inboxdesk.dal import outbox
-    from inboxdesk.logic import rate_limits, recipients, replies
-    from inboxdesk.mail.compose import reply_subject
-
     reason = skip_reason(email, customer)
     if reason is None:
         _kept, dropped = recipients.deliverable([customer.email], recipients.recipient_filter([customer.email]))
