@@ -13,21 +13,11 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-import pytest
+from tests.integration.test_dev_runtime import DevProcess, dev_system, wait_for
 
-from tests.integration.test_dev_runtime import DevProcess, wait_for
+__all__ = ['dev_system']  # the fixture: `inboxdesk dev` on free ports
 
 SUPPORT = 'support@inboxdesk.test'
-
-
-@pytest.fixture
-def dev(tmp_path):
-    process = DevProcess(tmp_path)
-    try:
-        process.wait_ready()
-        yield process
-    finally:
-        process.kill()
 
 
 def token(dev: DevProcess, role: str) -> str:
@@ -70,7 +60,8 @@ def messages(dev: DevProcess, ticket_id: str) -> list[dict[str, Any]]:
     return list(api(dev, 'GET', f'/tickets/{ticket_id}/messages')['items'])
 
 
-def test_a_reply_through_ses_is_delivered_and_every_kind_of_answer_finds_its_ticket(dev):
+def test_a_reply_through_ses_is_delivered_and_every_kind_of_answer_finds_its_ticket(dev_system):
+    dev = dev_system
     # Given a customer's mail over SMTP, which became a ticket
     send(dev, customer_mail('Printer on fire', 'It is burning.'))
     [ticket] = wait_for(lambda: dev.tickets(), timeout=30, interval=0.5)
@@ -119,7 +110,8 @@ def moto_mail(dev: DevProcess) -> list[dict[str, Any]]:
     return ses_outbox(f'http://{dev.host}:{dev.aws_port}')
 
 
-def test_a_reply_through_an_smtp_channel_pointed_at_the_catcher_arrives_there(dev):
+def test_a_reply_through_an_smtp_channel_pointed_at_the_catcher_arrives_there(dev_system):
+    dev = dev_system
     # Given the catcher's dev user and password from the banner, and a channel pointing at the catcher
     found = re.search(r'AUTH PLAIN/LOGIN as (\S+) / (\S+)', dev.output())
     assert found, dev.output()
