@@ -25,14 +25,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
+from inboxdesk import reply_tokens
 from inboxdesk.config import outbound_settings
+from inboxdesk.dal import mail_store, secrets, sending
+from inboxdesk.dal import queues as queue_store
+from inboxdesk.dal import settings as settings_store
+from inboxdesk.dal import tickets as ticket_store
 from inboxdesk.errors import ConflictError, NotFoundError, PermanentSendError, TransientSendError
-from inboxdesk.models import Message, Queue, ReplyJob, Ticket
+from inboxdesk.logic.channels import channel_for_queue, smtp_settings
+from inboxdesk.logic.recipients import deliverable, recipient_filter
+from inboxdesk.mail.compose import MailAppearance, OutgoingAttachment, OutgoingMail, QuotedMessage, compose
+from inboxdesk.models import Channel, Message, Queue, ReplyJob, Ticket
 
 if TYPE_CHECKING:
     from inboxdesk.integrations.transport import Transport
-    from inboxdesk.mail.compose import OutgoingMail
-    from inboxdesk.models.channel import Channel
+
 
 ReplyOutcome = Literal['sent', 'failed', 'suppressed', 'already_done', 'unknown_outcome', 'retry']
 LEASE: Final = timedelta(seconds=90)  # longer than one attempt may run (the function's timeout)
@@ -58,8 +65,6 @@ class Attempt:
 def deliver_reply(job: ReplyJob, attempt: Attempt, *, clock: type[datetime] = datetime) -> ReplyOutcome:
     """Send the queued reply of `job` at most once. Raises TransientSendError for SQS to retry (not on the
     last receive, which records `failed`)."""
-    from inboxdesk.dal import sending
-    from inboxdesk.dal import tickets as ticket_store
 
     message = ticket_store.get_message(job.ticket_id, job.message_id)
     if message.delivery_status not in ('queued', 'sending'):
@@ -92,13 +97,6 @@ def deliver_reply(job: ReplyJob, attempt: Attempt, *, clock: type[datetime] = da
 
 
 def _send_claimed(message: Message, attempt_id: str, attempt: Attempt) -> ReplyOutcome:
-    from inboxdesk.dal import queues as queue_store
-    from inboxdesk.dal import sending
-    from inboxdesk.dal import tickets as ticket_store
-    from inboxdesk.logic.channels import channel_for_queue
-    from inboxdesk.logic.recipients import deliverable, recipient_filter
-    from inboxdesk.mail.compose import compose
-
     ticket = ticket_store.get_ticket(message.ticket_id)
     queue = queue_store.get_queue(ticket.queue_id)  # the ticket's current queue: moved tickets use the new one
     try:
@@ -138,7 +136,6 @@ def _transport(channel: Channel | None) -> Transport:
     settings = outbound_settings()
     if channel is not None and channel.kind == 'smtp' and channel.smtp is not None:
         from inboxdesk.integrations.smtp import SmtpTransport
-        from inboxdesk.logic.channels import smtp_settings
 
         return SmtpTransport(smtp_settings(channel.smtp), settings.smtp_host_allow_list)
     from inboxdesk.integrations.ses import SesTransport
@@ -149,18 +146,11 @@ def _transport(channel: Channel | None) -> Transport:
 
 def _opener(key: str) -> Callable[[], BinaryIO]:
     """Opens the S3 object when the composer reaches the attachment: it streams, a chunk at a time."""
-    from inboxdesk.dal import mail_store
 
     return lambda: mail_store.open_object(key)
 
 
 def _outgoing(message: Message, ticket: Ticket, queue: Queue, channel: Channel | None, kept: set[str]) -> OutgoingMail:
-    from inboxdesk import reply_tokens
-    from inboxdesk.dal import secrets
-    from inboxdesk.dal import settings as settings_store
-    from inboxdesk.dal import tickets as ticket_store
-    from inboxdesk.mail.compose import MailAppearance, OutgoingAttachment, OutgoingMail, QuotedMessage
-
     own_address = next(iter(queue.inbound_addresses), None) or (message.sender.email if message.sender else '')
     from_address = channel.from_address if channel else (message.sender.email if message.sender else own_address)
     token = reply_tokens.make_token(ticket.id, secrets.reply_token_key())
