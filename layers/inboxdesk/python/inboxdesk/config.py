@@ -13,6 +13,7 @@ from functools import cache
 
 from inboxdesk import resources
 from inboxdesk.errors import ConfigurationError
+from inboxdesk.ids import normalise_domain
 
 ENV_QUEUE_CACHE_SECONDS = 'QUEUE_CACHE_SECONDS'
 ENV_INLINE_BODY_LIMIT = 'INLINE_BODY_LIMIT'
@@ -70,7 +71,9 @@ def storage_settings() -> StorageSettings:
 @cache
 def inbound_settings() -> InboundSettings:
     """The inbound function's settings, read once; ConfigurationError when a required variable is missing."""
-    domains = (d.strip().lower().lstrip('@') for d in os.environ.get(resources.ENV_OWN_DOMAINS, '').split(','))
+    domains = (
+        normalise_domain(d.strip().lstrip('@')) for d in os.environ.get(resources.ENV_OWN_DOMAINS, '').split(',')
+    )
     return InboundSettings(
         storage=storage_settings(),
         event_bus=os.environ.get(resources.ENV_EVENT_BUS) or None,

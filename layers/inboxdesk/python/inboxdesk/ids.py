@@ -1,12 +1,14 @@
 """Identifiers and time stamps, and the normal forms of the identifiers mail carries.
 
 Ours: ULIDs (26 characters, Crockford base32) and ISO 8601 UTC times, both sortable by creation time
-as text. Mail's: RFC 5322 Message-IDs and email addresses, each with one normaliser. No storage code:
-threading, routing and loop rules import this."""
+as text. Mail's: RFC 5322 Message-IDs and email addresses, each with one normaliser, and the one
+cleaner of short text (titles, names, filenames). No storage code: threading, routing, loop rules,
+ingestion and the API import this."""
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -16,6 +18,8 @@ _lock = threading.Lock()
 _last_ms = 0
 _last_rand = 0
 _ISO = '%Y-%m-%dT%H:%M:%S.%fZ'
+# C0 and C1 controls but tab, and the bidirectional marks and overrides that make a name read backwards.
+_CONTROLS = re.compile('[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+')
 
 
 def _encode(value: int, length: int) -> str:
@@ -55,9 +59,26 @@ def normalise_rfc_id(message_id: str) -> str:
     return message_id.strip().strip('<>').strip()
 
 
+def normalise_domain(domain: str) -> str:
+    """A mail domain as compared: lower-case, without the trailing dot of a fully qualified name, in its
+    ASCII (IDNA) form, so `Inboxdesk.test.` and `bücher.test` match `inboxdesk.test` and `xn--bcher-kva.test`."""
+    cleaned = domain.strip().lower().rstrip('.')
+    try:
+        return cleaned.encode('idna').decode('ascii')
+    except UnicodeError:  # not a valid IDNA name (an empty or over-long label): compared as written
+        return cleaned
+
+
 def normalise_address(address: str) -> str:
-    """An address as routing compares it: lower-case, plus-tag removed (`Support+x@Ex.com` -> `support@ex.com`)."""
+    """An address as every own-address and routing check compares it: lower-case, plus-tag removed, the domain
+    normalised (`Support+x@Ex.com.` -> `support@ex.com`)."""
     local, _, domain = address.strip().lower().rpartition('@')
     if not local:
         return address.strip().lower()
-    return f'{local.split("+", 1)[0]}@{domain}'
+    return f'{local.split("+", 1)[0]}@{normalise_domain(domain)}'
+
+
+def strip_controls(text: str) -> str:
+    """Short text as stored (titles, names, filenames): its words kept, control characters (C0 and C1 but
+    tab) and bidirectional overrides such as U+202E removed, so nothing it shows can be reordered or escaped."""
+    return _CONTROLS.sub('', text)

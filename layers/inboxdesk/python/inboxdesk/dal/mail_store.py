@@ -58,23 +58,36 @@ def body_key(ticket_id: str, message_id: str) -> str:
     return f'{resources.BODY_PREFIX}{ticket_id}/{message_id}.json'
 
 
+def attachment_manifest_key(ticket_id: str, message_id: str) -> str:
+    """The list of a message's attachments when there are more than its item keeps."""
+    return f'{resources.ATTACHMENT_PREFIX}{ticket_id}/{message_id}/manifest.json'
+
+
+def put_json(key: str, data: Any) -> None:
+    put_object(key, json.dumps(data, separators=(',', ':')).encode('utf-8'), 'application/json')
+
+
+def get_json(key: str) -> Any:
+    return json.loads(_s3().get_object(Bucket=storage_settings().mail_bucket, Key=key)['Body'].read())
+
+
 def put_object(key: str, data: bytes, content_type: str) -> None:
     """Write one object into the mail bucket (server-side encryption comes from the bucket's default)."""
     _s3().put_object(Bucket=storage_settings().mail_bucket, Key=key, Body=data, ContentType=content_type)
 
 
 def put_body(key: str, *, text: str, html: str) -> None:
-    put_object(key, json.dumps({'text': text, 'html': html}).encode('utf-8'), 'application/json')
+    put_json(key, {'text': text, 'html': html})
 
 
 def get_body(key: str) -> tuple[str, str]:
     """(text, html) of a body stored in S3."""
-    data: dict[str, Any] = json.loads(_s3().get_object(Bucket=storage_settings().mail_bucket, Key=key)['Body'].read())
+    data: dict[str, Any] = get_json(key)
     return str(data.get('text', '')), str(data.get('html', ''))
 
 
 def delete_objects(keys: list[str]) -> None:
-    """Best effort: remove objects written for a mail that turned out to be a duplicate."""
+    """Remove objects written for a message that was not stored (a duplicate, a failed write)."""
     for start in range(0, len(keys), 1000):
         chunk = keys[start : start + 1000]
         if chunk:
