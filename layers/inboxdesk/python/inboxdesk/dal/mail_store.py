@@ -4,8 +4,10 @@ The S3 client is created lazily, once, signing with SigV4 (presigned links carry
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from inboxdesk import resources
@@ -94,6 +96,18 @@ def delete_objects(keys: list[str]) -> None:
             _s3().delete_objects(
                 Bucket=storage_settings().mail_bucket, Delete={'Objects': [{'Key': k} for k in chunk], 'Quiet': True}
             )
+
+
+@contextlib.contextmanager
+def removing_on_failure(written: list[str]) -> Iterator[None]:
+    """The objects in `written` (as it is when the block fails) are removed again when the block raises: what
+    was written for a message that was never stored leaves nothing behind, and a retry starts clean."""
+    try:
+        yield
+    except BaseException:
+        if written:
+            delete_objects(written)
+        raise
 
 
 def object_size(key: str) -> int | None:

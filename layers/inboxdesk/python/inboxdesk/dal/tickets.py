@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, cast
 
@@ -446,23 +445,12 @@ def save_ticket(before: Ticket, after: Ticket) -> None:
         _write_ticket(tx, before, after, new_message=False, edit=True)
 
 
-@contextlib.contextmanager
-def _removing_on_failure(written: list[str]) -> Iterator[None]:
-    """Objects written for a message whose transaction did not commit are removed again (nothing orphaned)."""
-    try:
-        yield
-    except BaseException:
-        if written:
-            mail_store.delete_objects(written)
-        raise
-
-
 def append_agent_message(before: Ticket, after: Ticket, message: Message, rfc_ids: Sequence[str] = ()) -> None:
     """An agent's message (reply or note) with the ticket's count and activity moved on and the pointers of
     `rfc_ids`, in one transaction. Messages added at once do not conflict; PreconditionFailedError when a
     later activity was stored meanwhile (read again: the time then stays)."""
     item, written = _message_item(message)
-    with _removing_on_failure(written), Transaction(otherwise=_changed(before.id)) as tx:
+    with mail_store.removing_on_failure(written), Transaction(otherwise=_changed(before.id)) as tx:
         _write_ticket(tx, before, after, new_message=True)
         _save_message(tx, item, message)
         for rfc_id in rfc_ids:
@@ -572,7 +560,7 @@ def _run_ingest_tx(
 ) -> list[str]:
     item, written = _message_item(message)
     duplicate = DuplicateMessageError(message.rfc_id or message.id)
-    with _removing_on_failure(written), Transaction(otherwise=_changed(after.id)) as tx:
+    with mail_store.removing_on_failure(written), Transaction(otherwise=_changed(after.id)) as tx:
         for guard_pk in guard_keys:  # added first: a duplicate wins over any other conflict
             tx.put(_guard(guard_pk, message), condition=GuardItem.pk.does_not_exist(), on_conflict=duplicate)
         _write_ticket(tx, before, after, new_message=True)
