@@ -23,6 +23,7 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
         r.ENV_TABLE: r.LOCAL_NAMES[r.ENV_TABLE],
         r.ENV_MAIL_BUCKET: r.LOCAL_NAMES[r.ENV_MAIL_BUCKET],
         r.ENV_INGEST_QUEUE_URL: f'{queue_base}/{r.LOCAL_NAMES["INGEST_QUEUE"]}',
+        r.ENV_INGEST_DLQ_URL: f'{queue_base}/{r.LOCAL_NAMES["INGEST_DLQ"]}',
         r.ENV_OUTBOUND_QUEUE_URL: f'{queue_base}/{r.LOCAL_NAMES["OUTBOUND_QUEUE"]}',
         r.ENV_EVENT_BUS: r.LOCAL_NAMES[r.ENV_EVENT_BUS],
         'POWERTOOLS_METRICS_NAMESPACE': 'Inboxdesk',

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from inboxdesk import names, resources
 from infra.constants import MESSAGE_WRITER_ENVIRONMENT, Settings
-from infra.constructs.queues import queue_with_dlq
+from infra.constructs.queues import grant_send, queue_with_dlq
 from infra.constructs.runtime import InboxdeskFunction, Layers
 from infra.constructs.storage import Storage
 from infra.nag import acknowledge
@@ -131,6 +131,7 @@ class MailIngest(Construct):
                 **MESSAGE_WRITER_ENVIRONMENT,
                 resources.ENV_EVENT_BUS: storage.event_bus.event_bus_name,
                 resources.ENV_OWN_DOMAINS: ','.join(settings.mail_domains),
+                resources.ENV_INGEST_DLQ_URL: self.dlq.queue_url,
             },
             log_retention_days=settings.log_retention_days,
             memory_size=1024,
@@ -149,6 +150,7 @@ class MailIngest(Construct):
             delete=[resources.ATTACHMENT_PREFIX, resources.BODY_PREFIX],
         )
         storage.grant_put_events(role)
+        grant_send(role, self.dlq, storage.key)  # a mail the table refuses goes to the DLQ at once, with its reason
         return function
 
     def _activate(self, rule_set_name: str) -> None:

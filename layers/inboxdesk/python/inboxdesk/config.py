@@ -32,6 +32,7 @@ class InboundSettings:
     event_bus: str | None  # no bus: events are not published (logged once)
     own_domains: tuple[str, ...]  # every address in these domains is ours (creation-address domains)
     queue_cache_seconds: float  # how long a container trusts its copy of the queues (routing, own addresses)
+    ingest_dlq_url: str  # a record that can never succeed goes here at once, not after every retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ def inbound_settings() -> InboundSettings:
         event_bus=os.environ.get(resources.ENV_EVENT_BUS) or None,
         own_domains=tuple(d for d in domains if d),
         queue_cache_seconds=float(_int(ENV_QUEUE_CACHE_SECONDS, 60)),
+        ingest_dlq_url=_required(resources.ENV_INGEST_DLQ_URL)[resources.ENV_INGEST_DLQ_URL],
     )
 
 
