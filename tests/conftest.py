@@ -39,6 +39,7 @@ os.environ.update(
         'MAIL_BUCKET': 'inboxdesk-mail-local',
         'OUTBOUND_QUEUE_URL': 'https://sqs.eu-west-1.amazonaws.com/123456789012/inboxdesk-outbound-local',
         'INGEST_DLQ_URL': 'https://sqs.eu-west-1.amazonaws.com/123456789012/inboxdesk-ingest-dlq-local',
+        'CURSOR_SECRET_ARN': 'inboxdesk/cursor-key',
     }
 )
 

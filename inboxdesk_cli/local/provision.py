@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 import boto3
@@ -26,6 +27,7 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
         r.ENV_INGEST_DLQ_URL: f'{queue_base}/{r.LOCAL_NAMES["INGEST_DLQ"]}',
         r.ENV_OUTBOUND_QUEUE_URL: f'{queue_base}/{r.LOCAL_NAMES["OUTBOUND_QUEUE"]}',
         r.ENV_EVENT_BUS: r.LOCAL_NAMES[r.ENV_EVENT_BUS],
+        r.ENV_CURSOR_SECRET: r.LOCAL_NAMES[r.ENV_CURSOR_SECRET],  # Secrets Manager takes a name for an ARN
         'POWERTOOLS_METRICS_NAMESPACE': 'Inboxdesk',
     }
 
@@ -71,4 +73,8 @@ def create_resources() -> dict[str, Any]:
         created[dlq] = dlq_url
     created['INBOUND_TOPIC'] = boto3.client('sns').create_topic(Name=names['INBOUND_TOPIC'])['TopicArn']
     boto3.client('events').create_event_bus(Name=names[r.ENV_EVENT_BUS])
+    # The stack generates its keys; the dev runtime makes a fresh one per embedded AWS.
+    created[r.ENV_CURSOR_SECRET] = boto3.client('secretsmanager').create_secret(
+        Name=names[r.ENV_CURSOR_SECRET], SecretString=secrets.token_urlsafe(32)
+    )['ARN']
     return created

@@ -94,6 +94,12 @@ def api_settings() -> ApiSettings:
     )
 
 
+def secret_id(variable: str) -> str:
+    """The Secrets Manager id (ARN or name) a variable names; ConfigurationError when it is not set. Read on use:
+    only the paths that need a secret need its variable."""
+    return _required(variable)[variable]
+
+
 def clear_settings() -> None:
     """Read the environment again on next use (tests and the dev runtime change it)."""
     for loader in (storage_settings, inbound_settings, api_settings):

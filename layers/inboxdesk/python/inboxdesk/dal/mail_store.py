@@ -110,6 +110,12 @@ def removing_on_failure(written: list[str]) -> Iterator[None]:
         raise
 
 
+def first_bytes(key: str, count: int) -> bytes:
+    """The first `count` bytes of an object in the mail bucket (one ranged GetObject)."""
+    response = _s3().get_object(Bucket=storage_settings().mail_bucket, Key=key, Range=f'bytes=0-{count - 1}')
+    return response['Body'].read()
+
+
 def object_size(key: str) -> int | None:
     """The size of an object in the mail bucket, or None when there is none (one HeadObject)."""
     from botocore.exceptions import ClientError

@@ -17,18 +17,15 @@ ingestion: lookup_thread, create_ticket, append_message.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, cast
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from inboxdesk import resources
+from inboxdesk import cursors, resources
 from inboxdesk.config import storage_settings
-from inboxdesk.dal import customers, keys, mail_store, outbox
+from inboxdesk.dal import customers, keys, mail_store, outbox, stack_secrets
 from inboxdesk.dal.table import (
     GuardItem,
     InboxdeskItem,
@@ -318,24 +315,6 @@ def _list_plan(
     return 'gsi1', keys.ALL_TICKETS
 
 
-def _encode_cursor(index: str, hash_key: str, last_key: dict[str, Any]) -> str:
-    raw = json.dumps({'i': index, 'h': hash_key, 'k': last_key}, separators=(',', ':')).encode('utf-8')
-    return base64.urlsafe_b64encode(raw).decode('ascii').rstrip('=')
-
-
-def _decode_cursor(cursor: str, index: str, hash_key: str) -> dict[str, Any]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + '=' * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidRequestError('invalid cursor') from exc
-    if not isinstance(data, dict) or data.get('i') != index or data.get('h') != hash_key:
-        raise InvalidRequestError('the cursor belongs to another list: start again without it')
-    last_key = data.get('k')
-    if not isinstance(last_key, dict):
-        raise InvalidRequestError('invalid cursor')
-    return last_key
-
-
 def list_tickets(
     *,
     queue: str | None = None,
@@ -348,15 +327,19 @@ def list_tickets(
     """One page of tickets, newest activity first, and the opaque cursor of the next page (None at the end).
 
     Filters: none, status, queue, assignee or customer (each + status). Each is one Query on
-    an index (see `dal.table`). InvalidRequestError for a cursor of another list, or none at all."""
+    an index (see `dal.table`). MalformedRequestError for a cursor this list did not give out (signed:
+    `inboxdesk.cursors`), before anything is read."""
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     index_name, hash_key = _list_plan(queue, status, assignee, customer)
     index = getattr(InboxdeskItem, index_name)
-    last_key = _decode_cursor(cursor, index_name, hash_key) if cursor else None
+    list_id = f'{index_name}/{hash_key}'
+    last_key = cursors.unseal(cursor, list_id, stack_secrets.cursor_key()) if cursor else None
     results = index.query(hash_key, scan_index_forward=False, limit=limit, page_size=limit, last_evaluated_key=last_key)
     tickets = [_to_ticket(item) for item in results if isinstance(item, TicketItem)]
     next_key = results.last_evaluated_key
-    next_cursor = _encode_cursor(index_name, hash_key, next_key) if next_key and len(tickets) >= limit else None
+    next_cursor = None
+    if next_key and len(tickets) >= limit:
+        next_cursor = cursors.seal(list_id, next_key, stack_secrets.cursor_key())
     return tickets, next_cursor
 
 
