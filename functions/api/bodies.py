@@ -31,12 +31,12 @@ def _depth(value: Any) -> int:
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, level = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            if deepest > MAX_DEPTH:
-                return deepest
-            stack.extend((child, level + 1) for child in children)
+        if not isinstance(item, dict | list):
+            continue
+        if level > MAX_DEPTH:
+            return level
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
     return deepest
 
 
@@ -61,7 +61,6 @@ def unreadable(event: dict[str, Any]) -> str | None:
         return str(exc)
     except json.JSONDecodeError as exc:  # the position, never the text: it may be a mail body
         return f'the body is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})'
-
     if _depth(parsed) > MAX_DEPTH:
         return f'the JSON nests deeper than {MAX_DEPTH} levels'
     return None

@@ -18,8 +18,9 @@ _lock = threading.Lock()
 _last_ms = 0
 _last_rand = 0
 _ISO = '%Y-%m-%dT%H:%M:%S.%fZ'
-# C0 and C1 controls but tab, and the bidirectional marks and overrides that make a name read backwards.
-_CONTROLS = re.compile('[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+')
+# The bidirectional marks, embeddings, overrides and isolates (a regex class) that make a name read backwards.
+BIDI_CONTROLS = '\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069'
+_CONTROLS = re.compile(f'[\x00-\x08\x0a-\x1f\x7f-\x9f{BIDI_CONTROLS}]+')  # C0 and C1 but tab, and those
 
 
 def _encode(value: int, length: int) -> str:

@@ -111,8 +111,16 @@ def removing_on_failure(written: list[str]) -> Iterator[None]:
 
 
 def first_bytes(key: str, count: int) -> bytes:
-    """The first `count` bytes of an object in the mail bucket (one ranged GetObject)."""
-    response = _s3().get_object(Bucket=storage_settings().mail_bucket, Key=key, Range=f'bytes=0-{count - 1}')
+    """The first `count` bytes of an object in the mail bucket (one ranged GetObject); empty for an empty or
+    missing object."""
+    from botocore.exceptions import ClientError
+
+    try:
+        response = _s3().get_object(Bucket=storage_settings().mail_bucket, Key=key, Range=f'bytes=0-{count - 1}')
+    except ClientError as exc:
+        if exc.response.get('Error', {}).get('Code') in ('InvalidRange', 'NoSuchKey', '404'):
+            return b''
+        raise
     return response['Body'].read()
 
 

@@ -361,7 +361,8 @@ def get_message(ticket_id: str, message_id: str) -> Message:
 # ---------------------------------------------------------------- writes
 
 
-# Written only by activity updates: the count is added to, the time and the order keys only ever move forward.
+# Not compared as fields: the count, the time and the order keys (activity: added to, or moved forward only)
+# and the version (moved on with any field change).
 _ACTIVITY_ATTRIBUTES = frozenset(
     {'message_count', 'last_activity_at', 'version', *(f'{index}sk' for index in resources.TABLE_INDEXES)}
 )
