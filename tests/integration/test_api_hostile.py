@@ -12,17 +12,11 @@ from typing import Any, cast
 import pytest
 import requests
 
+from tests.integration.test_api_tickets import queue
 from tests.support.api import ADMIN, AGENT, call, context
 from tests.support.events import api_gateway_event
 
-
-@pytest.fixture
-def queue(aws):
-    status, _, body = call(
-        'POST', '/queues', claims=ADMIN, body={'name': 'Support', 'inbound_addresses': ['support@example.com']}
-    )
-    assert status == 201
-    return body
+__all__ = ['queue']  # the fixture, imported for these tests
 
 
 def _open(title: str = 'Printer on fire', customer: str = 'carol@example.org') -> dict[str, Any]:

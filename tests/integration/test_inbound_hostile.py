@@ -5,10 +5,7 @@ the table refuses goes to the DLQ at once and leaves no object behind, and a red
 from __future__ import annotations
 
 import json
-import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -20,6 +17,7 @@ from tests.integration.test_inbound_handler import (
     SUPPORT,
     _emitted_counts,
     all_tickets,
+    collect_outcomes,
     deliver,
     handle,
     make_mail,
@@ -49,26 +47,6 @@ def dead_letters(aws: dict[str, Any]) -> list[dict[str, Any]]:
         for message in batch:
             sqs.delete_message(QueueUrl=aws['INGEST_DLQ'], ReceiptHandle=message['ReceiptHandle'])
     return found
-
-
-@contextmanager
-def records_of(message: str) -> Iterator[list[logging.LogRecord]]:
-    """The inbound function's log records with this message (their structured keys are attributes)."""
-    from inboxdesk.observability import logger
-
-    found: list[logging.LogRecord] = []
-
-    class Collector(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.getMessage() == message:
-                found.append(record)
-
-    collector = Collector()
-    logger.addHandler(collector)
-    try:
-        yield found
-    finally:
-        logger.removeHandler(collector)  # type: ignore[attr-defined]  # Powertools forwards it to logging
 
 
 def object_count() -> int:
@@ -161,7 +139,7 @@ def test_a_mail_the_table_refuses_goes_to_the_dlq_at_once_and_leaves_nothing(sup
     capsys.readouterr()
     # When the inbound function handles its notice
     body = ses_body(key)
-    with records_of('mail sent to the DLQ') as logged:
+    with collect_outcomes() as logged:
         response = handle(sqs_event(body))
     # Then the record is done (not retried), and the DLQ holds it with the reason
     assert response == {'batchItemFailures': []}
@@ -169,7 +147,7 @@ def test_a_mail_the_table_refuses_goes_to_the_dlq_at_once_and_leaves_nothing(sup
     assert json.loads(letter['Body']) == body
     assert 'StorageRefusedError' in letter['MessageAttributes']['reason']['StringValue']
     # And the failure is logged with its reason and counted as InboundMailFailed (which is alarmed)
-    [line] = logged
+    [line] = [record for record in logged.records if record.getMessage() == 'mail sent to the DLQ']
     assert line.reason.startswith('StorageRefusedError: ') and line.s3_key == key  # type: ignore[attr-defined]
     assert _emitted_counts(capsys.readouterr().out).get('InboundMailFailed') == 1
     # And no ticket, no number and no attachment or body object is left behind
