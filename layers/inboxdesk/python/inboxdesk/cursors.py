@@ -43,7 +43,9 @@ def seal(list_id: str, last_key: dict[str, Any], key: bytes) -> str:
 
 def unseal(cursor: str, list_id: str, key: bytes) -> dict[str, Any]:
     """The last key a cursor of `list_id` carries; MalformedRequestError for any other cursor."""
-    refused = MalformedRequestError('the cursor is not one this list gave out: start again without it')
+    refused = MalformedRequestError(
+        "the cursor is not one this list gave out (another list's, or altered): start again without it"
+    )
     encoded, dot, mac = cursor.partition('.')
     try:
         payload, given = _unb64(encoded), _unb64(mac)

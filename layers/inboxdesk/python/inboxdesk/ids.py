@@ -61,22 +61,21 @@ def normalise_rfc_id(message_id: str) -> str:
 
 
 def normalise_domain(domain: str) -> str:
-    """A mail domain as compared: lower-case, without the trailing dot of a fully qualified name, in its
-    ASCII (IDNA) form, so `Inboxdesk.test.` and `bücher.test` match `inboxdesk.test` and `xn--bcher-kva.test`."""
-    cleaned = domain.strip().lower().rstrip('.')
+    """Lower-case, without the root's trailing dot, internationalised names as their ASCII (IDNA) form."""
+    domain = domain.strip().rstrip('.').lower()
     try:
-        return cleaned.encode('idna').decode('ascii')
-    except UnicodeError:  # not a valid IDNA name (an empty or over-long label): compared as written
-        return cleaned
+        return domain.encode('idna').decode('ascii')
+    except UnicodeError:  # not a valid IDNA name: compare it as written
+        return domain
 
 
 def normalise_address(address: str) -> str:
-    """An address as every own-address and routing check compares it: lower-case, plus-tag removed, the domain
-    normalised (`Support+x@Ex.com.` -> `support@ex.com`)."""
-    local, _, domain = address.strip().lower().rpartition('@')
-    if not local:
+    """An address as Inboxdesk compares it (routing, own addresses, the outgoing filter): case, plus tag,
+    trailing dot and IDNA, so `Support+x@INBOXDESK.test.` -> `support@inboxdesk.test`."""
+    local, at, domain = address.strip().strip('<>').strip().rpartition('@')
+    if not at or not local:
         return address.strip().lower()
-    return f'{local.split("+", 1)[0]}@{normalise_domain(domain)}'
+    return f'{local.lower().split("+", 1)[0]}@{normalise_domain(domain)}'
 
 
 def strip_controls(text: str) -> str:
