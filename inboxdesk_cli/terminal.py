@@ -12,9 +12,10 @@ import json
 import re
 from typing import Any
 
-_BIDI = '\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069'
-_UNSAFE = re.compile(f'[\x00-\x1f\x7f-\x9f{_BIDI}]')
-_UNSAFE_IN_JSON = re.compile(f'[\x7f-\x9f{_BIDI}]')  # json.dumps already escapes C0
+from inboxdesk.ids import BIDI_CONTROLS
+
+_UNSAFE = re.compile(f'[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}]')
+_UNSAFE_IN_JSON = re.compile(f'[\x7f-\x9f{BIDI_CONTROLS}]')  # json.dumps already escapes C0
 
 
 def _escape(match: re.Match[str]) -> str:

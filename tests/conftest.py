@@ -40,6 +40,8 @@ os.environ.update(
         'OUTBOUND_QUEUE_URL': 'https://sqs.eu-west-1.amazonaws.com/123456789012/inboxdesk-outbound-local',
         'SES_CONFIGURATION_SET': 'inboxdesk-local',
         'REPLY_TOKEN_SECRET_ARN': 'inboxdesk/reply-token-key',
+        'INGEST_DLQ_URL': 'https://sqs.eu-west-1.amazonaws.com/123456789012/inboxdesk-ingest-dlq-local',
+        'CURSOR_SECRET_ARN': 'inboxdesk/cursor-key',
     }
 )
 

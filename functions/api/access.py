@@ -94,6 +94,6 @@ def current_caller(router: Router | APIGatewayHttpResolver) -> Caller:
 
 
 def actor(router: Router | APIGatewayHttpResolver) -> str:
-    """How the caller is recorded on what they change: their email, else their subject."""
+    """How the caller is recorded on what they change: their verified email, else their subject (`sub`)."""
     caller = current_caller(router)
     return caller.email or caller.sub

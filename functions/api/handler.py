@@ -1,7 +1,8 @@
 """The API function: API Gateway HTTP API (payload v2) -> Powertools resolver -> routes -> logic.
 
-Authorisation is decided from the verified JWT claims before routing (`access.deny`); every error
-is a problem document (`problems`). OpenAPI at GET /openapi.json, Swagger UI at /docs.
+Authorisation is decided from the verified JWT claims before routing (`access.deny`), then a body
+that cannot be read is a 400 (`bodies`); every error is a problem document (`problems`). OpenAPI at
+GET /openapi.json, Swagger UI at /docs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from inboxdesk.config import api_settings
 from inboxdesk.names import OPENAPI_PATH, SERVICE_API, SWAGGER_PATH
 from inboxdesk.observability import service_name
 
-from . import access, problems
+from . import access, bodies, problems
 from .routes import attachments, channels, customers, health, queues, settings, tickets
 
 logger = Logger(service=service_name(SERVICE_API))  # POWERTOOLS_SERVICE_NAME wins (set per function on AWS)
@@ -90,4 +91,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if denied is not None:
         logger.info('request denied', status=denied['statusCode'], path=event.get('rawPath'))
         return denied
+    unreadable = bodies.unreadable(event)
+    if unreadable is not None:
+        return problems.problem_result(400, unreadable)
     return app.resolve(event, context)

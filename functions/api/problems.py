@@ -21,6 +21,7 @@ from inboxdesk.errors import (
     ConflictError,
     InboxdeskError,
     InvalidRequestError,
+    MalformedRequestError,
     NotFoundError,
     PreconditionFailedError,
     PreconditionRequiredError,
@@ -38,6 +39,7 @@ logger = Logger(service=service_name(SERVICE_API), child=True)  # under the hand
 # else, a domain error not listed here included, is our fault: a 500 without detail, and a log line.
 STATUS_OF: Final[dict[type[InboxdeskError], int]] = {
     InvalidRequestError: 422,
+    MalformedRequestError: 400,
     NotFoundError: 404,
     ConflictError: 409,
     PreconditionFailedError: 412,
@@ -104,6 +106,7 @@ def _summary(errors: list[dict[str, Any]]) -> str:
 ERROR_RESPONSES: Final[dict[int, OpenAPIResponse]] = {
     status: {'description': text, 'content': {PROBLEM_JSON: {'model': Problem}}}
     for status, text in (
+        (400, 'the request cannot be read (not UTF-8, not JSON, nested too deep) or its cursor was forged'),
         (401, 'no valid token'),
         (403, 'your group may not do this'),
         (422, 'the request is not valid; `errors` lists each field'),

@@ -3,7 +3,9 @@
 One structured line per record: `mail ingested` with outcome, ticket_number, queue, ticket_id,
 s3_key (the dev runtime formats these), and one metric per outcome (`InboundMail<Outcome>`).
 A record whose raw mail cannot be fetched, or that is not a notice at all, fails alone: SQS
-retries it and then moves it to the DLQ."""
+retries it and then moves it to the DLQ. A mail the table refuses as invalid (`StorageRefusedError`:
+retrying cannot help) goes to the DLQ at once, with the reason logged and as a message attribute, and
+the record is reported done; both kinds count as `InboundMailFailed`, which is alarmed."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inboxdesk.config import inbound_settings
+from inboxdesk.dal.dead_letters import send_dead_letter
+from inboxdesk.errors import StorageRefusedError
 from inboxdesk.logic.ingest import ingest
 from inboxdesk.names import INBOUND_FAILED_METRIC, INBOUND_OUTCOME_METRICS
 from inboxdesk.notices import parse_notice
@@ -37,6 +41,12 @@ def record_handler(record: SQSRecord) -> None:
         return
     try:
         outcome = ingest(notice)
+    except StorageRefusedError as exc:
+        reason = f'{type(exc).__name__}: {exc}'
+        logger.error('mail sent to the DLQ', reason=reason, s3_key=notice.key, sqs_message_id=record.message_id)
+        send_dead_letter(inbound_settings().ingest_dlq_url, record.body, reason=reason)
+        count(INBOUND_FAILED_METRIC)
+        return
     except Exception as exc:
         logger.error('mail not ingested', error=type(exc).__name__, s3_key=notice.key, sqs_message_id=record.message_id)
         count(INBOUND_FAILED_METRIC)

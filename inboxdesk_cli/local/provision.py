@@ -26,12 +26,14 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
         r.ENV_TABLE: r.LOCAL_NAMES[r.ENV_TABLE],
         r.ENV_MAIL_BUCKET: r.LOCAL_NAMES[r.ENV_MAIL_BUCKET],
         r.ENV_INGEST_QUEUE_URL: f'{queue_base}/{r.LOCAL_NAMES["INGEST_QUEUE"]}',
+        r.ENV_INGEST_DLQ_URL: f'{queue_base}/{r.LOCAL_NAMES["INGEST_DLQ"]}',
         r.ENV_OUTBOUND_QUEUE_URL: f'{queue_base}/{r.LOCAL_NAMES["OUTBOUND_QUEUE"]}',
         r.ENV_EVENT_BUS: r.LOCAL_NAMES[r.ENV_EVENT_BUS],
         r.ENV_CHANNEL_SECRET_PREFIX: r.LOCAL_NAMES[r.ENV_CHANNEL_SECRET_PREFIX],
         r.ENV_SES_CONFIGURATION_SET: r.LOCAL_NAMES[r.ENV_SES_CONFIGURATION_SET],
         r.ENV_REPLY_TOKEN_SECRET: r.LOCAL_NAMES[r.ENV_REPLY_TOKEN_SECRET],
         r.ENV_OUTBOUND_MAX_RECEIVES: str(OUTBOUND_MAX_RECEIVES),
+        r.ENV_CURSOR_SECRET: r.LOCAL_NAMES[r.ENV_CURSOR_SECRET],  # Secrets Manager takes a name for an ARN
         'POWERTOOLS_METRICS_NAMESPACE': 'Inboxdesk',
     }
 
@@ -92,4 +94,8 @@ def create_resources() -> dict[str, Any]:
     boto3.client('secretsmanager').create_secret(
         Name=names[r.ENV_REPLY_TOKEN_SECRET], SecretString=secrets.token_hex(32), Description='reply-token HMAC key'
     )
+    # The stack generates its keys; the dev runtime makes a fresh one per embedded AWS.
+    created[r.ENV_CURSOR_SECRET] = boto3.client('secretsmanager').create_secret(
+        Name=names[r.ENV_CURSOR_SECRET], SecretString=secrets.token_urlsafe(32)
+    )['ARN']
     return created

@@ -123,6 +123,11 @@ class Api(Construct):
             # so only operators can use it, e.g. to get a token with the AWS CLI (README).
             auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
             generate_secret=False,  # a browser app cannot keep a secret
+            # Signed-in users may change their name, never their address: the API trusts a verified `email`.
+            read_attributes=cognito.ClientAttributes().with_standard_attributes(
+                email=True, email_verified=True, fullname=True
+            ),
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
             access_token_validity=Duration.hours(1),

@@ -20,7 +20,7 @@ from constructs import Construct
 from inboxdesk import names, resources
 from infra.constants import MESSAGE_WRITER_ENVIRONMENT, Settings
 from infra.constructs.outbound import Outbound
-from infra.constructs.queues import queue_with_dlq
+from infra.constructs.queues import grant_send, queue_with_dlq
 from infra.constructs.runtime import InboxdeskFunction, Layers
 from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
@@ -146,6 +146,7 @@ class MailIngest(Construct):
                 # Answers thread by their reply token; new tickets are acknowledged through the reply queue.
                 resources.ENV_REPLY_TOKEN_SECRET: secrets.reply_token.secret_arn,
                 resources.ENV_OUTBOUND_QUEUE_URL: outbound.queue.queue_url,
+                resources.ENV_INGEST_DLQ_URL: self.dlq.queue_url,
             },
             log_retention_days=settings.log_retention_days,
             memory_size=1024,
@@ -166,6 +167,7 @@ class MailIngest(Construct):
         storage.grant_put_events(role)
         secrets.grant_read(role, secrets.reply_token)
         outbound.grant_send(role)
+        grant_send(role, self.dlq, storage.key)  # a mail the table refuses goes to the DLQ at once, with its reason
         return function
 
     def _activate(self, rule_set_name: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -55,3 +56,14 @@ def queue_with_dlq(
         dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receives),
     )
     return QueueWithDlq(queue=queue, dlq=dlq)
+
+
+def grant_send(grantee: iam.IGrantable, queue: sqs.IQueue, key: kms.IKey) -> None:
+    """SendMessage on `queue` only, with the KMS rights a queue encrypted with `key` needs to accept it (named
+    actions: the construct's own grant adds `kms:GenerateDataKey*`)."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=['sqs:SendMessage'], resources=[queue.queue_arn])
+    )
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=['kms:GenerateDataKey', 'kms:Decrypt'], resources=[key.key_arn])
+    )

@@ -107,3 +107,12 @@ def test_user_pool_has_agents_and_admins_groups_and_a_strong_password_policy(syn
         'ALLOW_REFRESH_TOKEN_AUTH',
     }
     assert props(client).get('CallbackURLs', []) == synthesized.context['inboxdesk:corsAllowOrigins']
+
+
+def test_signed_in_users_cannot_change_their_email_address(synthesized: Synthesized) -> None:
+    # Given the web client of the user pool
+    [client] = of_type(synthesized.template, 'AWS::Cognito::UserPoolClient').values()
+    # Then a user may write their name and nothing else (the API trusts a verified `email`), and reads their
+    # address and whether it is verified
+    assert props(client)['WriteAttributes'] == ['name']
+    assert set(props(client)['ReadAttributes']) == {'email', 'email_verified', 'name'}

@@ -291,6 +291,7 @@ _READ_VARIABLES = (
     resources.ENV_EVENT_BUS,
     resources.ENV_OWN_DOMAINS,
     resources.ENV_OUTBOUND_QUEUE_URL,
+    resources.ENV_INGEST_DLQ_URL,
     resources.ENV_SES_CONFIGURATION_SET,
     resources.ENV_REPLY_TOKEN_SECRET,
     resources.ENV_CURSOR_SECRET,
@@ -329,6 +330,7 @@ def test_each_function_gets_exactly_the_variables_its_code_reads(synthesized: Sy
             resources.ENV_OWN_DOMAINS: domains,
             resources.ENV_REPLY_TOKEN_SECRET: {'Ref': ids['reply_token_secret']},  # answers thread by token
             resources.ENV_OUTBOUND_QUEUE_URL: {'Ref': ids['outbound_queue']},  # acknowledgements are queued
+            resources.ENV_INGEST_DLQ_URL: {'Ref': ids['ingest_dlq']},
         },
         'api': {
             **stores,
@@ -429,11 +431,13 @@ def test_inbound_role_is_least_privilege(synthesized: Synthesized) -> None:
         '/index/*',
     ]
     assert not resources_for(statements, 'dynamodb:Scan')
-    # And KMS use is limited to the stack's key, and SQS to consuming the ingest queue and queueing
-    # acknowledgements on the reply queue
+    # And KMS use is limited to the stack's key, and SQS to consuming the ingest queue, queueing
+    # acknowledgements on the reply queue, and putting a mail the table refuses straight on its DLQ
     assert {str(r) for r in resources_for(statements, 'kms:Decrypt')} == {str({'Fn::GetAtt': [ids['key'], 'Arn']})}
     assert resources_for(statements, 'sqs:ReceiveMessage') == [{'Fn::GetAtt': [ids['ingest_queue'], 'Arn']}]
-    assert resources_for(statements, 'sqs:SendMessage') == [{'Fn::GetAtt': [ids['outbound_queue'], 'Arn']}]
+    assert sorted(str(r) for r in resources_for(statements, 'sqs:SendMessage')) == sorted(
+        str({'Fn::GetAtt': [ids[queue], 'Arn']}) for queue in ('outbound_queue', 'ingest_dlq')
+    )
 
 
 def test_api_role_reads_what_it_links_to_writes_uploads_and_sends_to_the_outbound_queue(

@@ -149,5 +149,6 @@ def test_appearance_validation(aws, body):
 
 
 def test_invalid_json_body_is_a_problem(aws):
+    # A body that cannot be read at all is a 400 (a readable one that breaks a rule is a 422)
     status, headers, problem = call('PUT', '/settings/appearance', claims=ADMIN, raw_body='{not json')
-    assert status == 422 and headers['content-type'] == 'application/problem+json'
+    assert status == 400 and headers['content-type'] == 'application/problem+json'

@@ -38,9 +38,11 @@ class Outcomes(logging.Handler):
         super().__init__()
         self.lines: list[dict[str, Any]] = []
         self.messages: list[str] = []
+        self.records: list[logging.LogRecord] = []  # every line, its structured keys as attributes
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+        self.records.append(record)
         if record.getMessage() == 'mail ingested':
             self.lines.append(
                 {k: getattr(record, k, None) for k in ('outcome', 'ticket_number', 'queue', 'ticket_id', 's3_key')}

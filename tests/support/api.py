@@ -12,8 +12,13 @@ from urllib.parse import urlencode
 
 from tests.support.events import LambdaContext, api_gateway_event
 
-ADMIN = {'sub': 'sub-admin', 'email': 'admin@example.com', 'cognito:groups': ['admins', 'agents']}
-AGENT = {'sub': 'sub-agent', 'email': 'agent@example.com', 'cognito:groups': ['agents']}
+ADMIN = {
+    'sub': 'sub-admin',
+    'email': 'admin@example.com',
+    'email_verified': True,
+    'cognito:groups': ['admins', 'agents'],
+}
+AGENT = {'sub': 'sub-agent', 'email': 'agent@example.com', 'email_verified': True, 'cognito:groups': ['agents']}
 ROLES = {'anonymous': None, 'agent': AGENT, 'admin': ADMIN}
 
 

@@ -1,15 +1,20 @@
 import pytest
 
 from api.etag import etag, parse_if_match
-from inboxdesk.errors import InvalidRequestError
+from inboxdesk.errors import InvalidRequestError, PreconditionFailedError
 from inboxdesk.logic.attachments import content_disposition, safe_filename
 
 
-@pytest.mark.parametrize(
-    ('header', 'version'), [('"3"', 3), ('W/"3"', 3), ('3', 3), (None, None), ('*', None), (etag(41), 41)]
-)
+@pytest.mark.parametrize(('header', 'version'), [('"3"', 3), ('3', 3), (None, None), ('*', None), (etag(41), 41)])
 def test_if_match_forms(header, version):
     assert parse_if_match(header) == version
+
+
+def test_a_weak_etag_never_matches_if_match():
+    # Given the weak form of the ETag an agent read (RFC 9110: If-Match compares strongly)
+    # When it is sent in If-Match, Then it does not match: 412, with the strong form to send instead
+    with pytest.raises(PreconditionFailedError, match='"3"'):
+        parse_if_match('W/"3"')
 
 
 @pytest.mark.parametrize('header', ['"abc"', '"1", "2"', '-1'])

@@ -2,7 +2,9 @@
 
 API Gateway's JWT authorizer verifies the Cognito token and hands the Lambda its claims
 (`requestContext.authorizer.jwt.claims`, every value a string; arrays look like `[admins agents]`).
-`caller_from_claims` turns those claims into a `Caller` with one role.
+`caller_from_claims` turns those claims into a `Caller` with one role. Who the caller is, is the
+token's `sub`; their address counts only when Cognito verified it (`email_verified`), and the app
+client cannot write `email` (infra), so nobody can sign in as somebody else's address.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class Caller:
     """A verified caller: `role` is None when the user is in neither group."""
 
     sub: str
-    email: str | None
+    email: str | None  # verified by Cognito, else None
     groups: tuple[str, ...]
     role: Role | None
 
@@ -52,5 +54,6 @@ def caller_from_claims(claims: dict[str, Any] | None) -> Caller | None:
         return None
     groups = parse_groups(claims.get('cognito:groups'))
     role = Role.ADMIN if ADMINS_GROUP in groups else Role.AGENT if AGENTS_GROUP in groups else None
-    email = claims.get('email')
+    verified = str(claims.get('email_verified', '')).lower() == 'true'
+    email = claims.get('email') if verified else None
     return Caller(sub=str(claims['sub']), email=str(email) if email else None, groups=groups, role=role)

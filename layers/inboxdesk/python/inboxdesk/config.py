@@ -13,6 +13,7 @@ from functools import cache
 
 from inboxdesk import resources
 from inboxdesk.errors import ConfigurationError
+from inboxdesk.ids import normalise_domain
 
 ENV_QUEUE_CACHE_SECONDS = 'QUEUE_CACHE_SECONDS'
 ENV_INLINE_BODY_LIMIT = 'INLINE_BODY_LIMIT'
@@ -33,6 +34,7 @@ class InboundSettings:
     queue_cache_seconds: float  # how long a container trusts its copy of the queues (routing, own addresses)
     outbound_queue_url: str  # acknowledgements of new tickets are queued for the reply sender
     reply_token_secret: str  # the key that verifies reply tokens (read only when a mail carries one)
+    ingest_dlq_url: str  # a record that can never succeed goes here at once, not after every retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,9 @@ def storage_settings() -> StorageSettings:
 @cache
 def inbound_settings() -> InboundSettings:
     """The inbound function's settings, read once; ConfigurationError when a required variable is missing."""
-    domains = (d.strip().lower().lstrip('@') for d in os.environ.get(resources.ENV_OWN_DOMAINS, '').split(','))
+    domains = (
+        normalise_domain(d.strip().lstrip('@')) for d in os.environ.get(resources.ENV_OWN_DOMAINS, '').split(',')
+    )
     found = _required(resources.ENV_OUTBOUND_QUEUE_URL, resources.ENV_REPLY_TOKEN_SECRET)
     return InboundSettings(
         storage=storage_settings(),
@@ -91,6 +95,7 @@ def inbound_settings() -> InboundSettings:
         queue_cache_seconds=float(_int(ENV_QUEUE_CACHE_SECONDS, 60)),
         outbound_queue_url=found[resources.ENV_OUTBOUND_QUEUE_URL],
         reply_token_secret=found[resources.ENV_REPLY_TOKEN_SECRET],
+        ingest_dlq_url=_required(resources.ENV_INGEST_DLQ_URL)[resources.ENV_INGEST_DLQ_URL],
     )
 
 
@@ -122,6 +127,12 @@ def outbound_settings() -> OutboundSettings:
 def feedback_settings() -> StorageSettings:
     """The SES feedback function needs only the table (and the bucket every function shares)."""
     return storage_settings()
+
+
+def secret_id(variable: str) -> str:
+    """The Secrets Manager id (ARN or name) a variable names; ConfigurationError when it is not set. Read on use:
+    only the paths that need a secret need its variable."""
+    return _required(variable)[variable]
 
 
 def clear_settings() -> None:

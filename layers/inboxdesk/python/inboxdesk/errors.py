@@ -99,3 +99,13 @@ class NoQueueError(ConfigurationError):
 
 class StoredMailUnavailableError(InboxdeskError):
     """The raw mail named by a notice cannot be read (yet): the record is retried, then lands in the DLQ."""
+
+
+class StorageRefusedError(InboxdeskError):
+    """DynamoDB refused a write as invalid (an item over 400 KB, an attribute it cannot store): writing it
+    again cannot succeed, so it is never retried as a conflict."""
+
+
+class MalformedRequestError(InvalidRequestError):
+    """The request cannot be read at all (not UTF-8, not JSON, nested or sized beyond reason, a cursor we
+    did not sign): 400 rather than 422."""

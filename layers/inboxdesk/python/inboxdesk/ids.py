@@ -1,12 +1,14 @@
 """Identifiers and time stamps, and the normal forms of the identifiers mail carries.
 
 Ours: ULIDs (26 characters, Crockford base32) and ISO 8601 UTC times, both sortable by creation time
-as text. Mail's: RFC 5322 Message-IDs and email addresses, each with one normaliser. No storage code:
-threading, routing and loop rules import this."""
+as text. Mail's: RFC 5322 Message-IDs and email addresses, each with one normaliser, and the one
+cleaner of short text (titles, names, filenames). No storage code: threading, routing, loop rules,
+ingestion and the API import this."""
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -16,6 +18,9 @@ _lock = threading.Lock()
 _last_ms = 0
 _last_rand = 0
 _ISO = '%Y-%m-%dT%H:%M:%S.%fZ'
+# The bidirectional marks, embeddings, overrides and isolates (a regex class) that make a name read backwards.
+BIDI_CONTROLS = '\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069'
+_CONTROLS = re.compile(f'[\x00-\x08\x0a-\x1f\x7f-\x9f{BIDI_CONTROLS}]+')  # C0 and C1 but tab, and those
 
 
 def _encode(value: int, length: int) -> str:
@@ -71,3 +76,9 @@ def normalise_address(address: str) -> str:
     if not at or not local:
         return address.strip().lower()
     return f'{local.lower().split("+", 1)[0]}@{normalise_domain(domain)}'
+
+
+def strip_controls(text: str) -> str:
+    """Short text as stored (titles, names, filenames): its words kept, control characters (C0 and C1 but
+    tab) and bidirectional overrides such as U+202E removed, so nothing it shows can be reordered or escaped."""
+    return _CONTROLS.sub('', text)

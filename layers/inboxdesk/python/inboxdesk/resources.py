@@ -25,6 +25,7 @@ BODY_PREFIX: Final = 'bodies/'
 ENV_TABLE: Final = 'TABLE_NAME'
 ENV_MAIL_BUCKET: Final = 'MAIL_BUCKET'
 ENV_INGEST_QUEUE_URL: Final = 'INGEST_QUEUE_URL'
+ENV_INGEST_DLQ_URL: Final = 'INGEST_DLQ_URL'  # where the inbound function puts a mail it can never store
 ENV_OUTBOUND_QUEUE_URL: Final = 'OUTBOUND_QUEUE_URL'
 ENV_EVENT_BUS: Final = 'EVENT_BUS_NAME'
 ENV_OWN_DOMAINS: Final = 'OWN_MAIL_DOMAINS'  # comma-separated creation-address domains

@@ -4,8 +4,10 @@ The S3 client is created lazily, once, signing with SigV4 (presigned links carry
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from inboxdesk import resources
@@ -58,29 +60,68 @@ def body_key(ticket_id: str, message_id: str) -> str:
     return f'{resources.BODY_PREFIX}{ticket_id}/{message_id}.json'
 
 
+def attachment_manifest_key(ticket_id: str, message_id: str) -> str:
+    """The list of a message's attachments when there are more than its item keeps."""
+    return f'{resources.ATTACHMENT_PREFIX}{ticket_id}/{message_id}/manifest.json'
+
+
+def put_json(key: str, data: Any) -> None:
+    put_object(key, json.dumps(data, separators=(',', ':')).encode('utf-8'), 'application/json')
+
+
+def get_json(key: str) -> Any:
+    return json.loads(_s3().get_object(Bucket=storage_settings().mail_bucket, Key=key)['Body'].read())
+
+
 def put_object(key: str, data: bytes, content_type: str) -> None:
     """Write one object into the mail bucket (server-side encryption comes from the bucket's default)."""
     _s3().put_object(Bucket=storage_settings().mail_bucket, Key=key, Body=data, ContentType=content_type)
 
 
 def put_body(key: str, *, text: str, html: str) -> None:
-    put_object(key, json.dumps({'text': text, 'html': html}).encode('utf-8'), 'application/json')
+    put_json(key, {'text': text, 'html': html})
 
 
 def get_body(key: str) -> tuple[str, str]:
     """(text, html) of a body stored in S3."""
-    data: dict[str, Any] = json.loads(_s3().get_object(Bucket=storage_settings().mail_bucket, Key=key)['Body'].read())
+    data: dict[str, Any] = get_json(key)
     return str(data.get('text', '')), str(data.get('html', ''))
 
 
 def delete_objects(keys: list[str]) -> None:
-    """Best effort: remove objects written for a mail that turned out to be a duplicate."""
+    """Remove objects written for a message that was not stored (a duplicate, a failed write)."""
     for start in range(0, len(keys), 1000):
         chunk = keys[start : start + 1000]
         if chunk:
             _s3().delete_objects(
                 Bucket=storage_settings().mail_bucket, Delete={'Objects': [{'Key': k} for k in chunk], 'Quiet': True}
             )
+
+
+@contextlib.contextmanager
+def removing_on_failure(written: list[str]) -> Iterator[None]:
+    """The objects in `written` (as it is when the block fails) are removed again when the block raises: what
+    was written for a message that was never stored leaves nothing behind, and a retry starts clean."""
+    try:
+        yield
+    except BaseException:
+        if written:
+            delete_objects(written)
+        raise
+
+
+def first_bytes(key: str, count: int) -> bytes:
+    """The first `count` bytes of an object in the mail bucket (one ranged GetObject); empty for an empty or
+    missing object."""
+    from botocore.exceptions import ClientError
+
+    try:
+        response = _s3().get_object(Bucket=storage_settings().mail_bucket, Key=key, Range=f'bytes=0-{count - 1}')
+    except ClientError as exc:
+        if exc.response.get('Error', {}).get('Code') in ('InvalidRange', 'NoSuchKey', '404'):
+            return b''
+        raise
+    return response['Body'].read()
 
 
 def object_size(key: str) -> int | None:

@@ -40,7 +40,9 @@ filter is one Query, newest activity first, with no filter after the read:
 | customer + status | gsi5 | `CUSTOMER#<email>#STATUS#<s>` | list copy |
 
 A ticket is written as two items (the ticket and its list copy, the same attributes) in one
-transaction, always with the condition `version = <the version read>`. A queued outbound message
+transaction: a change of its fields with the condition `version = <the version read>`, a new message as
+`ADD message_count` and, when later, `SET last_activity_at` and every `gsiNsk` on the condition that the
+stored time is earlier (`dal.tickets._write_ticket`). A queued outbound message
 is written in one transaction with its outbox entry, which is deleted once its job is on the queue.
 """
 
@@ -66,7 +68,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from inboxdesk import resources
-from inboxdesk.errors import InboxdeskError
+from inboxdesk.errors import InboxdeskError, StorageRefusedError
 
 _DEFAULT_TABLE = resources.LOCAL_NAMES[resources.ENV_TABLE]
 
@@ -137,7 +139,8 @@ class MessageItem(InboxdeskItem, discriminator='message'):
     text = UnicodeAttribute(null=True)  # absent when the body lives in S3
     html = UnicodeAttribute(null=True)
     body_key = UnicodeAttribute(null=True)  # S3 key of {"text", "html"} when over the inline limit
-    attachments = JSONAttribute(default=list)
+    attachments = JSONAttribute(default=list)  # the first MAX_ATTACHMENT_ENTRIES; all of them in the manifest
+    attachment_manifest = UnicodeAttribute(null=True)  # S3 key of the full list when there are more
     created_at = UnicodeAttribute()
     author = UnicodeAttribute(null=True)
     raw_key = UnicodeAttribute(null=True)
@@ -337,6 +340,14 @@ class Transaction:
         try:
             self._tx._commit()  # what `with TransactWrite()` runs on exit
         except TransactWriteError as cancelled:
+            reasons = [reason.code for reason in cancelled.cancellation_reasons or [] if reason is not None]
+            if cancelled.cause_response_code == 'ValidationException' or 'ValidationError' in reasons:
+                # An item over 400 KB or an attribute DynamoDB cannot store: no retry makes it fit.
+                raise StorageRefusedError(
+                    cancelled.cause_response_message or 'the table refused the write'
+                ) from cancelled
+            if cancelled.cause_response_code != 'TransactionCanceledException':
+                raise  # throttling or a service error: the caller's retry (SQS, the client) may succeed
             sent = self._parts['delete'] + self._parts['put'] + self._parts['update']
             failed = [
                 (added, error)

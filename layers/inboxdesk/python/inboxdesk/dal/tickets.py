@@ -1,9 +1,10 @@
 """Tickets, their messages, and the threading pointers and guards written with them.
 
 Reads are GetItem, BatchGetItem or Query; every write that must agree with another goes in one
-transaction. A ticket is stored twice (the ticket and its list copy, see `dal.table`) and every
-write of it is conditional on the version read, so concurrent writers never lose an update:
-`PreconditionFailedError` tells the caller to read again.
+transaction. A ticket is stored twice (the ticket and its list copy, see `dal.table`). A change of its
+fields is conditional on the version read, so concurrent writers never lose an update; a new message
+only adds to the count and moves the activity time forward, so messages never conflict with each other
+(`_write_ticket`). `PreconditionFailedError` tells the caller to read again.
 
 A queued outbound message (an agent's reply, or the first message of a ticket an agent opens) is
 written with its outbox entry (`dal.outbox`) in the same transaction.
@@ -16,17 +17,15 @@ ingestion: lookup_thread, create_ticket, append_message.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, cast
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
+from inboxdesk import cursors, resources
 from inboxdesk.config import storage_settings
-from inboxdesk.dal import customers, keys, mail_store, outbox
+from inboxdesk.dal import customers, keys, mail_store, outbox, stack_secrets
 from inboxdesk.dal.table import (
     GuardItem,
     InboxdeskItem,
@@ -63,6 +62,10 @@ from inboxdesk.models import (
 from inboxdesk.names import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 _Word = TypeVar('_Word', bound=str)
+
+# A message item keeps this many attachment entries (DynamoDB's 400 KB per item); a longer list is kept whole
+# in an S3 manifest that every read of the message resolves.
+MAX_ATTACHMENT_ENTRIES = 50
 
 # ---------------------------------------------------------------- conversions
 
@@ -109,7 +112,9 @@ def _to_ticket(item: TicketItem) -> Ticket:
 
 
 def _ticket_items(ticket: Ticket) -> tuple[TicketItem, TicketItem]:
-    """The ticket and its list copy, with every index attribute derived from the ticket's state."""
+    """The ticket and its list copy, with every index attribute derived from the ticket's state. Every sort key
+    is set even where its partition key is not (the item is then not in that index): activity updates set
+    them all without reading which indexes the ticket is in."""
     attributes: dict[str, Any] = {name: getattr(ticket, name) for name in _TICKET_AS_STORED} | {
         'ticket_id': ticket.id,
         'customer_name': ticket.customer.name,
@@ -130,9 +135,9 @@ def _ticket_items(ticket: Ticket) -> tuple[TicketItem, TicketItem]:
         gsi3pk=keys.status_key(ticket.status),
         gsi3sk=order,
         gsi4pk=keys.assignee_key(ticket.assignee) if ticket.assignee else None,
-        gsi4sk=order if ticket.assignee else None,
+        gsi4sk=order,
         gsi5pk=keys.customer_key(ticket.customer.email) if ticket.customer.email else None,
-        gsi5sk=order if ticket.customer.email else None,
+        gsi5sk=order,
     )
     copy = TicketItem(
         pk,
@@ -141,9 +146,9 @@ def _ticket_items(ticket: Ticket) -> tuple[TicketItem, TicketItem]:
         gsi1pk=keys.ALL_TICKETS,
         gsi1sk=order,
         gsi4pk=keys.assignee_status(ticket.assignee, ticket.status) if ticket.assignee else None,
-        gsi4sk=order if ticket.assignee else None,
+        gsi4sk=order,
         gsi5pk=keys.customer_status(ticket.customer.email, ticket.status) if ticket.customer.email else None,
-        gsi5sk=order if ticket.customer.email else None,
+        gsi5sk=order,
     )
     return main, copy
 
@@ -178,6 +183,9 @@ def _to_message(item: MessageItem, *, resolve_body: bool = True) -> Message:
     text, html = item.text or '', item.html or ''
     if item.body_key and resolve_body:
         text, html = mail_store.get_body(item.body_key)
+    attachments = item.attachments
+    if item.attachment_manifest:
+        attachments = mail_store.get_json(item.attachment_manifest)
     sender = _participants([item.sender])[0] if item.sender else None
     return Message(
         id=item.message_key,
@@ -189,7 +197,7 @@ def _to_message(item: MessageItem, *, resolve_body: bool = True) -> Message:
         subject=item.subject or '',
         text=text,
         html=html,
-        attachments=_attachments(item.attachments),
+        attachments=_attachments(attachments),
         created_at=item.created_at,
         author=item.author,
         raw_key=item.raw_key,
@@ -207,8 +215,15 @@ def _to_message(item: MessageItem, *, resolve_body: bool = True) -> Message:
 
 
 def _message_item(message: Message) -> tuple[MessageItem, list[str]]:
-    """The message item; a body over the inline limit is written to S3 first (its key is returned)."""
+    """The message item; a body over the inline limit, and the attachment list when it is longer than an item
+    keeps, are written to S3 first (their keys are returned)."""
     written: list[str] = []
+    entries = [a.to_json() for a in message.attachments]
+    manifest = None
+    if len(entries) > MAX_ATTACHMENT_ENTRIES:
+        manifest = mail_store.attachment_manifest_key(message.ticket_id, message.id)
+        mail_store.put_json(manifest, entries)
+        written.append(manifest)
     text: str | None = message.text
     html: str | None = message.html
     body_key = None
@@ -230,7 +245,8 @@ def _message_item(message: Message) -> tuple[MessageItem, list[str]]:
         text=text,
         html=html,
         body_key=body_key,
-        attachments=[a.to_json() for a in message.attachments],
+        attachments=entries[:MAX_ATTACHMENT_ENTRIES],
+        attachment_manifest=manifest,
         created_at=message.created_at,
         author=message.author,
         raw_key=message.raw_key,
@@ -299,24 +315,6 @@ def _list_plan(
     return 'gsi1', keys.ALL_TICKETS
 
 
-def _encode_cursor(index: str, hash_key: str, last_key: dict[str, Any]) -> str:
-    raw = json.dumps({'i': index, 'h': hash_key, 'k': last_key}, separators=(',', ':')).encode('utf-8')
-    return base64.urlsafe_b64encode(raw).decode('ascii').rstrip('=')
-
-
-def _decode_cursor(cursor: str, index: str, hash_key: str) -> dict[str, Any]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + '=' * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidRequestError('invalid cursor') from exc
-    if not isinstance(data, dict) or data.get('i') != index or data.get('h') != hash_key:
-        raise InvalidRequestError('the cursor belongs to another list: start again without it')
-    last_key = data.get('k')
-    if not isinstance(last_key, dict):
-        raise InvalidRequestError('invalid cursor')
-    return last_key
-
-
 def list_tickets(
     *,
     queue: str | None = None,
@@ -329,15 +327,19 @@ def list_tickets(
     """One page of tickets, newest activity first, and the opaque cursor of the next page (None at the end).
 
     Filters: none, status, queue, assignee or customer (each + status). Each is one Query on
-    an index (see `dal.table`). InvalidRequestError for a cursor of another list, or none at all."""
+    an index (see `dal.table`). MalformedRequestError for a cursor this list did not give out (signed:
+    `inboxdesk.cursors`), before anything is read."""
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     index_name, hash_key = _list_plan(queue, status, assignee, customer)
     index = getattr(InboxdeskItem, index_name)
-    last_key = _decode_cursor(cursor, index_name, hash_key) if cursor else None
+    list_id = f'{index_name}/{hash_key}'
+    last_key = cursors.unseal(cursor, list_id, stack_secrets.cursor_key()) if cursor else None
     results = index.query(hash_key, scan_index_forward=False, limit=limit, page_size=limit, last_evaluated_key=last_key)
     tickets = [_to_ticket(item) for item in results if isinstance(item, TicketItem)]
     next_key = results.last_evaluated_key
-    next_cursor = _encode_cursor(index_name, hash_key, next_key) if next_key and len(tickets) >= limit else None
+    next_cursor = None
+    if next_key and len(tickets) >= limit:
+        next_cursor = cursors.seal(list_id, next_key, stack_secrets.cursor_key())
     return tickets, next_cursor
 
 
@@ -359,11 +361,58 @@ def get_message(ticket_id: str, message_id: str) -> Message:
 # ---------------------------------------------------------------- writes
 
 
-def _write_ticket(tx: Transaction, before: Ticket | None, after: Ticket) -> None:
-    """Both ticket items; conditional on the version read (or on not existing yet)."""
-    main, copy = _ticket_items(after)
-    tx.put(main, condition=TicketItem.pk.does_not_exist() if before is None else TicketItem.version == before.version)
-    tx.put(copy)
+# Not compared as fields: the count, the time and the order keys (activity: added to, or moved forward only)
+# and the version (moved on with any field change).
+_ACTIVITY_ATTRIBUTES = frozenset(
+    {'message_count', 'last_activity_at', 'version', *(f'{index}sk' for index in resources.TABLE_INDEXES)}
+)
+
+
+def _stored(item: TicketItem) -> dict[str, Any]:
+    """The item's attributes as they are written (JSON ones serialised), without keys, entity and activity."""
+    return {
+        name: attribute.serialize(getattr(item, name)) if getattr(item, name) is not None else None
+        for name, attribute in TicketItem.get_attributes().items()
+        if name not in _ACTIVITY_ATTRIBUTES and name not in ('pk', 'sk', 'entity')
+    }
+
+
+def _write_ticket(
+    tx: Transaction, before: Ticket | None, after: Ticket, *, new_message: bool, edit: bool = False
+) -> None:
+    """Both ticket items. A new ticket is put (it must not exist yet). An existing one is updated in place:
+    the attributes that differ from `before` are set, the version moves on and the write is conditional on
+    `before.version` (always for an agent's `edit`); a new message adds one to the count; a later activity
+    time moves the time and every order key forward, conditional on the stored time being earlier. So
+    messages added at once never conflict with each other, and only changed fields need the version read."""
+    if before is None:
+        main, copy = _ticket_items(after)
+        tx.put(main, condition=TicketItem.pk.does_not_exist())
+        tx.put(copy)
+        return
+    pairs = zip(_ticket_items(before), _ticket_items(after), strict=True)
+    changed = [(old, new, _stored(old), _stored(new)) for old, new in pairs]
+    versioned = edit or any(old_values != new_values for _o, _n, old_values, new_values in changed)
+    later = after.last_activity_at > before.last_activity_at
+    for old, new, old_values, new_values in changed:
+        actions: list[Any] = []
+        condition: Any = TicketItem.pk.exists()
+        for name, value in new_values.items():
+            if value != old_values[name]:
+                attribute = getattr(TicketItem, name)
+                actions.append(attribute.remove() if value is None else attribute.set(getattr(new, name)))
+        if versioned:
+            actions.append(TicketItem.version.set(before.version + 1))
+            condition &= TicketItem.version == before.version
+        if new_message:
+            actions.append(TicketItem.message_count.add(1))
+        if later:
+            actions.append(TicketItem.last_activity_at.set(after.last_activity_at))
+            order = keys.activity_sk(after.last_activity_at, after.id)
+            actions.extend(getattr(TicketItem, f'{index}sk').set(order) for index in resources.TABLE_INDEXES)
+            condition &= TicketItem.last_activity_at < after.last_activity_at
+        if actions:
+            tx.update(TicketItem(old.pk, old.sk), actions, condition=condition)
 
 
 def _changed(ticket_id: str) -> Callable[[TransactWriteError], PreconditionFailedError]:
@@ -374,17 +423,19 @@ def _changed(ticket_id: str) -> Callable[[TransactWriteError], PreconditionFaile
 
 
 def save_ticket(before: Ticket, after: Ticket) -> None:
-    """Store `after` if the ticket is still at `before.version`; PreconditionFailedError when it is not."""
+    """Store an agent's edit `after` (at version `before.version + 1`) if the ticket is still at
+    `before.version`; PreconditionFailedError when it is not."""
     with Transaction(otherwise=_changed(before.id)) as tx:
-        _write_ticket(tx, before, after)
+        _write_ticket(tx, before, after, new_message=False, edit=True)
 
 
 def append_agent_message(before: Ticket, after: Ticket, message: Message, rfc_ids: Sequence[str] = ()) -> None:
-    """An agent's message (reply or note) with the ticket saved as `after` if it is still at `before.version`,
-    and the pointers of `rfc_ids`, in one transaction; PreconditionFailedError when the ticket changed."""
-    item, _written = _message_item(message)
-    with Transaction(otherwise=_changed(before.id)) as tx:
-        _write_ticket(tx, before, after)
+    """An agent's message (reply or note) with the ticket's count and activity moved on and the pointers of
+    `rfc_ids`, in one transaction. Messages added at once do not conflict; PreconditionFailedError when a
+    later activity was stored meanwhile (read again: the time then stays)."""
+    item, written = _message_item(message)
+    with mail_store.removing_on_failure(written), Transaction(otherwise=_changed(before.id)) as tx:
+        _write_ticket(tx, before, after, new_message=True)
         _save_message(tx, item, message)
         for rfc_id in rfc_ids:
             tx.put(_pointer(rfc_id, message))
@@ -493,10 +544,10 @@ def _run_ingest_tx(
 ) -> list[str]:
     item, written = _message_item(message)
     duplicate = DuplicateMessageError(message.rfc_id or message.id)
-    with Transaction(otherwise=_changed(after.id)) as tx:
+    with mail_store.removing_on_failure(written), Transaction(otherwise=_changed(after.id)) as tx:
         for guard_pk in guard_keys:  # added first: a duplicate wins over any other conflict
             tx.put(_guard(guard_pk, message), condition=GuardItem.pk.does_not_exist(), on_conflict=duplicate)
-        _write_ticket(tx, before, after)
+        _write_ticket(tx, before, after, new_message=True)
         if before is None:
             tx.put(
                 TicketNumberItem(keys.ticket_number_pk(after.number), keys.SINGLE_SK, ticket_id=after.id),

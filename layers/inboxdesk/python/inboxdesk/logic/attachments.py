@@ -3,7 +3,6 @@ attachment through short-lived links that never let a browser render what a mail
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Final
@@ -15,6 +14,7 @@ from inboxdesk.dal import mail_store
 from inboxdesk.dal import tickets as ticket_store
 from inboxdesk.dal.attachments import StoredUpload
 from inboxdesk.errors import InvalidRequestError, NotFoundError
+from inboxdesk.ids import strip_controls
 from inboxdesk.models import StoredAttachment
 
 MAX_ATTACHMENT_BYTES: Final = 10 * 1024 * 1024
@@ -22,6 +22,13 @@ UPLOAD_URL_SECONDS: Final = 15 * 60
 DOWNLOAD_URL_SECONDS: Final = 60
 # What agents may attach. Raster images are the only types ever shown inline.
 INLINE_TYPES: Final = frozenset({'image/png', 'image/jpeg', 'image/gif', 'image/webp'})
+# How each inline type starts (webp: `RIFF`, a size, then `WEBP`).
+_MAGIC: Final = {
+    'image/png': (b'\x89PNG\r\n\x1a\n',),
+    'image/jpeg': (b'\xff\xd8\xff',),
+    'image/gif': (b'GIF87a', b'GIF89a'),
+}
+MAGIC_BYTES: Final = 12
 ALLOWED_UPLOAD_TYPES: Final = INLINE_TYPES | {
     'application/pdf',
     'text/plain',
@@ -50,7 +57,7 @@ class UploadGrant:
 def safe_filename(filename: str) -> str:
     """A filename safe to put in a header: no path, no quotes or control characters, at most 150 chars."""
     name = filename.replace('\\', '/').rsplit('/', 1)[-1]
-    name = re.sub(r'[\x00-\x1f\x7f"]+', '', name).strip(' .') or 'attachment'
+    name = strip_controls(name).replace('"', '').strip(' .') or 'attachment'
     return name[:150]
 
 
@@ -92,15 +99,28 @@ def content_disposition(filename: str, content_type: str) -> str:
     return f'{kind}; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name, safe="")}'
 
 
-def served_type(content_type: str) -> str:
-    """The Content-Type a download is served with: raster images as themselves, anything else as
-    `application/octet-stream`, so no browser renders HTML, SVG or script from our bucket."""
+def is_image_of_type(head: bytes, content_type: str) -> bool:
+    """Whether the first bytes of a file are those of the raster image type it claims to be."""
+    if content_type == 'image/webp':
+        return head[:4] == b'RIFF' and head[8:12] == b'WEBP'
+    return head.startswith(_MAGIC.get(content_type, ()))
+
+
+def served_type(content_type: str, head: bytes) -> str:
+    """The Content-Type a download is served with: a raster image as itself when its first bytes (`head`) are
+    that image's, anything else as `application/octet-stream`, so no browser renders HTML, SVG or script from
+    our bucket, nor sniffs a type from bytes that claim to be an image."""
     base_type = content_type.split(';', 1)[0].strip().lower()
-    return base_type if base_type in INLINE_TYPES else 'application/octet-stream'
+    if base_type in INLINE_TYPES and is_image_of_type(head, base_type):
+        return base_type
+    return 'application/octet-stream'
 
 
 def download_url(s3_key: str, filename: str, content_type: str) -> str:
-    served = served_type(content_type)
+    """A short-lived link; the object's first bytes are read only when it claims to be an image."""
+    base_type = content_type.split(';', 1)[0].strip().lower()
+    head = mail_store.first_bytes(s3_key, MAGIC_BYTES) if base_type in INLINE_TYPES else b''
+    served = served_type(base_type, head)
     return mail_store.presign_get(
         s3_key,
         disposition=content_disposition(filename, served),

@@ -9,19 +9,21 @@ decide the thread; store attachments in S3 (withheld on a virus FAIL); write tic
 guards and customer in one transaction; publish events; acknowledge a new ticket
 (`logic.acknowledgements`: when its queue says so, queued for the reply sender).
 
-AWS calls for a new mail with a warm queue cache: S3 GetObject, UpdateItem (ticket number),
-TransactWriteItems, one PutObject per attachment (and one for a body over the inline limit),
-PutEvents. A reply has a BatchGetItem (pointers, guards, and the ticket when a Message-ID it
-names came from `threading.make_message_id`) instead of the number; otherwise also a GetItem.
+AWS calls for a new mail with a warm queue cache: S3 GetObject, BatchGetItem (the dedupe guards: a
+redelivery takes no ticket number), UpdateItem (ticket number), TransactWriteItems, one PutObject per
+attachment (and one for a body over the inline limit, one for an attachment list longer than an item
+keeps), PutEvents. A reply's BatchGetItem also reads pointers and the ticket when a Message-ID it
+names came from `threading.make_message_id`, and it takes no number; otherwise also a GetItem.
 
 Rules worth knowing: an answer from a participant reopens a solved or pending ticket (a closed
 one stays closed, the message is still added); automatic mail never reopens and never joins
 participants; a delivery report about mail we sent goes on that mail's ticket, and only a failed
 delivery marks the mail failed (a delay or success report does not); an unlinked bounce becomes a
 ticket flagged as a bounce; a virus FAIL withholds the attachments and makes a new ticket spam (a
-reply keeps its ticket's status: a forged reply cannot bin a ticket); an unreadable mail is
-attached to its message as `original.eml`, stored under the ticket (raw mail expires); a ticket
-number taken by a delivery that turns out to be a duplicate is not reused (numbers may have gaps);
+reply keeps its ticket's status: a forged reply cannot bin a ticket); every field a mail puts on an item
+is cut to a bound and loses control characters, so no mail is too large for DynamoDB; an unreadable mail is
+attached to its message as `original.eml`, stored under the ticket (raw mail expires); a redelivery
+is known by its guards before a number is taken; only two copies racing each other can leave a gap;
 poller jobs are routed by their headers (a mailbox is not linked to a queue yet).
 
 A fresh deployment has no queue: when a mail matches no queue and there is no default queue, ingestion
@@ -50,7 +52,7 @@ from inboxdesk.errors import (
     TicketNumberTakenError,
 )
 from inboxdesk.events import MESSAGE_RECEIVED, TICKET_CREATED, publish
-from inboxdesk.ids import normalise_address, normalise_rfc_id
+from inboxdesk.ids import normalise_address, normalise_rfc_id, strip_controls
 from inboxdesk.logic import loops, routing, threading
 from inboxdesk.logic.acknowledgements import acknowledge
 from inboxdesk.logic.queues import ensure_default_queue
@@ -70,10 +72,19 @@ from inboxdesk.models import (
 from inboxdesk.names import DEFAULT_QUEUE_CREATED_METRIC, DEFAULT_QUEUE_NAME, REPLY_TOKEN_REJECTED_METRIC
 from inboxdesk.observability import count, logger
 
-# Items are limited to 400 KB: what a mail may put on its message item is capped (the raw mail keeps all).
+# Items are limited to 400 KB: every field a mail puts on its ticket and message items is capped (the raw
+# mail keeps all; attachment entries beyond what an item keeps go to a manifest, `dal.tickets`). Worst case,
+# four UTF-8 bytes a character: 2 x 100 addresses ~ 130 KB, 50 attachment entries ~ 120 KB, 50 references
+# ~ 50 KB: about 310 KB together.
 MAX_ADDRESSES = 100
 MAX_REFERENCES = 50
 SUBJECT_LIMIT = 998
+NAME_LIMIT = 100  # display names
+ADDRESS_LIMIT = 254  # RFC 5321's longest usable address
+FILENAME_LIMIT = 255
+CONTENT_ID_LIMIT = 250
+CONTENT_TYPE_LIMIT = 127  # RFC 6838: type and subtype at most 127 characters each
+RFC_ID_LIMIT = 250  # a longer Message-ID is stored cut (no real mail system makes one)
 DESCRIPTION_LIMIT = 1000
 WRITE_ATTEMPTS = 6
 UNREADABLE_DEFECTS = ('not-mime', 'reader-error')
@@ -81,7 +92,7 @@ REOPENING_STATUSES = ('solved', 'pending')
 
 
 def title_of(subject: str) -> str:
-    cleaned = ' '.join((subject or '').split())
+    cleaned = ' '.join(strip_controls(subject or '').split())
     if not cleaned:
         return '(no subject)'
     return cleaned if len(cleaned) <= TITLE_LIMIT else cleaned[: TITLE_LIMIT - 1].rstrip() + '…'
@@ -108,10 +119,19 @@ def failure_reason_of(email: ParsedEmail) -> str:
     return ': '.join(part for part in ('bounced', recipients, reason) if part)
 
 
+def _name(text: str) -> str:
+    """A display name as stored: its words, no control characters, at most NAME_LIMIT characters."""
+    return ' '.join(strip_controls(text).split())[:NAME_LIMIT]
+
+
 def _participant(address: Address | None) -> Participant:
     if address is None or not address.address:
-        return Participant(name=address.name if address else '', email='')
-    return Participant(name=address.name, email=address.address.lower())
+        return Participant(name=_name(address.name) if address else '', email='')
+    return Participant(name=_name(address.name), email=address.address.lower()[:ADDRESS_LIMIT])
+
+
+def _rfc_id(value: str) -> str:
+    return normalise_rfc_id(value)[:RFC_ID_LIMIT]
 
 
 def _flags(email: ParsedEmail, unreadable: bool) -> MessageFlags:
@@ -140,10 +160,10 @@ def _store_attachments(
         stored.append(
             StoredAttachment(
                 id=f'{message_id}-{index}',
-                filename=part.filename,
-                content_type=part.content_type,
+                filename=strip_controls(part.filename)[:FILENAME_LIMIT] or 'attachment',
+                content_type=part.content_type[:CONTENT_TYPE_LIMIT],
                 size=part.size,
-                content_id=part.content_id,
+                content_id=part.content_id[:CONTENT_ID_LIMIT] if part.content_id else None,
                 inline=part.inline,
                 s3_key=key,
             )
@@ -197,13 +217,14 @@ def ingest(notice: InboundNotice) -> IngestOutcome:
     sender = _participant(mail.email.from_)
     ccs = _external_ccs(mail.email, table, settings)
     outcome = None
-    if decision.ticket_id is not None:
-        prefetched = lookup.tickets.get(decision.ticket_id)
-        outcome = _append(message, queue, prefetched, guards, sender, ccs, failed_delivery, written)
-        if outcome is None:  # the ticket the pointer names is gone: start a new one
-            message = replace(message, thread_rule='new')
-    if outcome is None:
-        outcome = _create(message, queue, guards, sender, ccs, written)
+    with mail_store.removing_on_failure(written):  # a failed attempt leaves no attachments behind
+        if decision.ticket_id is not None:
+            prefetched = lookup.tickets.get(decision.ticket_id)
+            outcome = _append(message, queue, prefetched, guards, sender, ccs, failed_delivery, written)
+            if outcome is None:  # the ticket the pointer names is gone: start a new one
+                message = replace(message, thread_rule='new')
+        if outcome is None:
+            outcome = _create(message, queue, guards, sender, ccs, written)
     if outcome.kind != 'duplicate':
         _publish(outcome, message, sender)
     if outcome.kind == 'created' and outcome.ticket_number is not None:
@@ -304,12 +325,10 @@ def _look_up(
     tokens: list[tuple[threading.TokenPlace, str]],
     own_id: str | None,
 ) -> ThreadLookup:
-    """Pointers, the tagged ticket's number item, the guards and the tickets tokens name in one read, when
-    the mail refers to anything."""
+    """The guards, pointers, the tagged ticket's number item and the tickets tokens name in one read: a
+    redelivery is known before a ticket number is taken for it."""
     referenced = threading.referenced_ids(email)
     tag = threading.subject_tag(email.subject)
-    if not referenced and not bounce_id and tag is None and not tokens and own_id is None:
-        return ThreadLookup(pointers={}, numbered_ticket_id=None, duplicate_of=None)
     wanted = list(dict.fromkeys([*referenced, *(i for i in (bounce_id, own_id) if i)]))
     hinted = list(dict.fromkeys([*(ticket_id for _place, ticket_id in tokens), *threading.ticket_hints(wanted)]))
     return tickets.lookup_thread(rfc_ids=wanted, ticket_number=tag, guard_keys=guards, ticket_ids=hinted)
@@ -361,15 +380,15 @@ def _message(mail: _ReadMail, notice: InboundNotice, decision: threading.ThreadD
         sender=sender if sender.email or sender.name else None,
         to=tuple(_participant(a) for a in email.to[:MAX_ADDRESSES]),
         cc=tuple(_participant(a) for a in email.cc[:MAX_ADDRESSES]),
-        subject=email.subject[:SUBJECT_LIMIT],
+        subject=strip_controls(email.subject)[:SUBJECT_LIMIT],
         text=email.text,
         html=email.html,  # sanitised by the reader (`mail.html.sanitise`), once
         attachments=tuple(attachments),
         created_at=ids.now_iso(),
         raw_key=notice.key,
-        rfc_id=normalise_rfc_id(email.message_id),
-        in_reply_to=normalise_rfc_id(email.in_reply_to) if email.in_reply_to else None,
-        references=tuple(normalise_rfc_id(r) for r in email.references[-MAX_REFERENCES:]),
+        rfc_id=_rfc_id(email.message_id),
+        in_reply_to=_rfc_id(email.in_reply_to) if email.in_reply_to else None,
+        references=tuple(_rfc_id(r) for r in email.references[-MAX_REFERENCES:]),
         thread_rule=decision.rule,
         flags=_flags(email, mail.unreadable),
         attachments_withheld=withhold and bool(mail.parts),

@@ -35,7 +35,7 @@ def external(
     seen: set[str] = set()
     kept: list[Address] = []
     for person in addresses:
-        key = person.address.lower()
+        key = normalise_address(person.address)
         if not person.address or '@' not in person.address or key in seen:
             continue
         if is_own_address(person.address, own_addresses, own_domains):

@@ -31,13 +31,13 @@ def with_participants(ticket: Ticket, people: Iterable[Participant]) -> tuple[Pa
 
 
 def after_message(ticket: Ticket, at: str, *, joining: Iterable[Participant] = ()) -> Ticket:
-    """The ticket after one more message at `at`: activity, count, participants, version."""
+    """The ticket after one more message at `at`: activity, count, participants. The version moves on only
+    when a field changes (the data layer decides on write), so adding a message never voids an agent's ETag."""
     return replace(
         ticket,
         last_activity_at=max(at, ticket.last_activity_at),
         message_count=ticket.message_count + 1,
         participants=with_participants(ticket, joining),
-        version=ticket.version + 1,
     )
 
 

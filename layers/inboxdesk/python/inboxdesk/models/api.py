@@ -9,15 +9,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from inboxdesk.ids import strip_controls
 from inboxdesk.models import queue as domain_queue
 from inboxdesk.models import ticket as domain
 from inboxdesk.models.vocabulary import DeliveryStatus, Direction, FilterSource, Priority, ThreadRule, TicketStatus
 from inboxdesk.names import DEFAULT_QUEUE_COLOUR
 
+
+def _single_line(value: object) -> object:
+    """Refuses CR, LF and NUL before any whitespace is stripped: the field may become part of a mail header."""
+    if isinstance(value, str) and any(c in value for c in '\r\n\x00'):
+        raise ValueError('must not contain line breaks (CR, LF) or NUL')
+    return value
+
+
+# Text that may end up in a mail header (a subject, a display name, a filename): one line, and stored without
+# the control characters and bidirectional overrides `ids.strip_controls` removes.
+HeaderText = Annotated[str, BeforeValidator(_single_line), AfterValidator(strip_controls)]
+
 EmailAddress = Annotated[
     str,
+    BeforeValidator(_single_line),
     StringConstraints(
         strip_whitespace=True,
         to_lower=True,
@@ -26,7 +40,7 @@ EmailAddress = Annotated[
     ),
 ]
 HexColour = Annotated[str, StringConstraints(pattern=r'^#[0-9a-fA-F]{6}$')]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[HeaderText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Identifier = Annotated[str, StringConstraints(pattern=r'^[A-Za-z0-9_-]{1,64}$')]
 
 
@@ -182,7 +196,7 @@ class NoteRequest(_Body):
 
 class NewTicketRequest(_Body):
     customer: EmailAddress
-    customer_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ''
+    customer_name: Annotated[HeaderText, StringConstraints(strip_whitespace=True, max_length=200)] = ''
     title: ShortText
     queue_id: Identifier | None = Field(None, description='defaults to the default queue')
     priority: Priority = 'normal'
@@ -282,8 +296,8 @@ class Appearance(_Model):
 
 
 class UploadRequest(_Request):
-    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-    content_type: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=127)]
+    filename: Annotated[HeaderText, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    content_type: Annotated[HeaderText, StringConstraints(strip_whitespace=True, to_lower=True, max_length=127)]
     size: int = Field(gt=0, description='bytes; the upload must be exactly this long')
 
 
