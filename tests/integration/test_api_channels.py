@@ -147,6 +147,28 @@ def test_a_channel_in_use_is_not_deleted(ses_domain):
     assert call('GET', f'/channels/{channel["id"]}', claims=ADMIN)[0] == 200
 
 
+def test_a_channels_from_address_joins_the_outgoing_filter_and_stays(ses_domain):
+    # Given a channel, and a queue replying through it
+    channel = _ses_channel(address=f'Help@{VERIFIED_DOMAIN}')
+    assert call('POST', '/queues', claims=ADMIN, body={'name': 'Billing', 'reply_via': channel['id']})[0] == 201
+    # When an agent reads the outgoing filter
+    status, headers, body = call('GET', '/settings/outgoing-filter', claims=AGENT)
+    # Then the channel's From address is in it, not removable, naming the queue that uses it
+    assert status == 200
+    [entry] = [e for e in body['entries'] if e['address'] == f'help@{VERIFIED_DOMAIN}']
+    assert entry == {
+        'address': f'help@{VERIFIED_DOMAIN}',
+        'source': 'channel',
+        'removable': False,
+        'used_by': ['Billing'],
+    }
+    # And an admin cannot leave it out
+    status, _, problem = call(
+        'PUT', '/settings/outgoing-filter', claims=ADMIN, body={'addresses': []}, headers={'If-Match': headers['etag']}
+    )
+    assert status == 409 and f'help@{VERIFIED_DOMAIN}' in problem['detail']
+
+
 def test_channels_are_in_the_openapi_document(aws):
     document = call('GET', '/openapi.json')[2]
     assert set(document['paths']['/channels']) == {'get', 'post'}

@@ -1,7 +1,7 @@
 """The outgoing filter and the appearance of outgoing mail.
 
 The outgoing filter is the manual list an admin keeps plus, automatically, every inbound address of
-every queue and every connected mailbox ("reply via" address). An automatic address cannot be
+every queue and the From address of every outbound channel. An automatic address cannot be
 removed while it is in use: a PUT that leaves one out is refused with the queue that uses it.
 """
 
@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from inboxdesk.dal import channels as channel_store
 from inboxdesk.dal import queues as queue_store
 from inboxdesk.dal import settings as settings_store
 from inboxdesk.errors import ConflictError, InvalidRequestError
+from inboxdesk.ids import normalise_address
 from inboxdesk.logic.recipients import FilterEntryError, deliverable, filter_entry, recipient_filter
 from inboxdesk.mail.html import sanitise
 from inboxdesk.models import FilterSource
@@ -27,14 +29,16 @@ class FilterEntry:
 
 
 def _automatic() -> dict[str, tuple[FilterSource, list[str]]]:
-    """address -> (source, names of the queues using it)."""
+    """address -> (source, what uses it): every queue's inbound addresses, and the From address of every
+    outbound channel (with the queues replying through it), so Inboxdesk never mails itself."""
     found: dict[str, tuple[FilterSource, list[str]]] = {}
-    for queue in queue_store.list_queues():
+    queues = queue_store.list_queues()
+    for queue in queues:
         for address in queue.inbound_addresses:
-            found.setdefault(address.lower(), ('inbound-address', []))[1].append(queue.name)
-        if queue.reply_via and '@' in queue.reply_via:
-            source: tuple[FilterSource, list[str]] = found.get(queue.reply_via.lower(), ('mailbox', []))
-            found[queue.reply_via.lower()] = (source[0], [*source[1], queue.name])
+            found.setdefault(normalise_address(address), ('inbound-address', []))[1].append(queue.name)
+    for channel in channel_store.list_channels():
+        users = [q.name for q in queues if q.reply_via == channel.id] or [channel.display_name or channel.from_address]
+        found.setdefault(normalise_address(channel.from_address), ('channel', []))[1].extend(users)
     return found
 
 

@@ -17,8 +17,9 @@ ChannelKind = Literal['ses', 'smtp', 'gmail', 'imap', 'o365']  # how replies lea
 ChannelStatus = Literal['active', 'needs_attention']
 TlsMode = Literal['implicit', 'starttls']  # never plaintext: a password is only ever sent inside TLS
 MailboxKind = Literal['gmail', 'imap', 'o365']  # connected mailboxes mail is fetched from
-# Why an address is in the outgoing filter: an admin put it there, a queue receives on it, a mailbox sends from it.
-FilterSource = Literal['manual', 'inbound-address', 'mailbox']
+# Why an address is in the outgoing filter: an admin put it there, a queue receives on it, a channel or a
+# connected mailbox sends from it.
+FilterSource = Literal['manual', 'inbound-address', 'channel', 'mailbox']
 
 TICKET_STATUSES: Final[tuple[TicketStatus, ...]] = get_args(TicketStatus)
 PRIORITIES: Final[tuple[Priority, ...]] = get_args(Priority)
