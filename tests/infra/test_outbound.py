@@ -267,6 +267,8 @@ def test_the_inbound_function_reads_the_reply_token_key_and_queues_acknowledgeme
     # Then it is told where the token key is, and may read that secret and no other
     assert variables[resources.ENV_REPLY_TOKEN_SECRET] == {'Ref': token_id}
     assert _allowed(statements, 'secretsmanager:GetSecretValue') == {f'{{{token_id}}}'}
-    # And it may put jobs on the reply queue (and only there), which it is told the URL of
+    # And it may put jobs on the reply queue, which it is told the URL of (and a mail the table refuses on
+    # its own DLQ: nothing else)
     assert variables[resources.ENV_OUTBOUND_QUEUE_URL] == {'Ref': replies_id}
-    assert _allowed(statements, 'sqs:SendMessage') == {f'{{{replies_id}.Arn}}'}
+    ingest_dlq_id, _ = one(t, 'AWS::SQS::Queue', 'MailIngestIngestDlq')
+    assert _allowed(statements, 'sqs:SendMessage') == {f'{{{replies_id}.Arn}}', f'{{{ingest_dlq_id}.Arn}}'}
