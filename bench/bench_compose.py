@@ -13,20 +13,19 @@ Run: `.venv/bin/python -m bench bench_compose`"""
 
 from __future__ import annotations
 
-import gc
 import html
 import io
 import random
 import statistics
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from bench.bench_mail_read import peak_memory
 from inboxdesk.mail import read_email
 from inboxdesk.mail.compose import MailAppearance, OutgoingAttachment, OutgoingMail, QuotedMessage, compose, compose_to
 
@@ -109,18 +108,6 @@ def speed() -> float:
     return o / b
 
 
-def peak_memory(fn: Callable[[], object]) -> int:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        result = fn()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    del result
-    return peak
-
-
 def _to_spooled_file(mail: OutgoingMail) -> int:
     with tempfile.SpooledTemporaryFile(max_size=1 << 20) as out:
         compose_to(mail, out)  # type: ignore[arg-type]
@@ -134,9 +121,9 @@ def memory() -> float:
     composed = len(compose(mail))
     if composed < size * 4 // 3:
         raise SystemExit('composed mail is smaller than its attachment: nothing was measured')
-    bare = peak_memory(lambda: bare_build(mail, attachment))
-    to_bytes = peak_memory(lambda: compose(mail))
-    to_file = peak_memory(lambda: _to_spooled_file(mail))
+    bare = peak_memory(lambda _: bare_build(mail, attachment), b'')
+    to_bytes = peak_memory(lambda _: compose(mail), b'')
+    to_file = peak_memory(lambda _: _to_spooled_file(mail), b'')
     print(f'reply with a {size / 1e6:.0f} MB attachment ({composed / 1e6:.1f} MB composed)')
     print(f'  bare EmailMessage build peak:     {bare / 1e6:7.1f} MB = {bare / size:.2f}x')
     print(f'  compose (bytes) peak:             {to_bytes / 1e6:7.1f} MB = {to_bytes / size:.2f}x  (target <= 3x)')
