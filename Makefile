@@ -32,10 +32,10 @@ dev: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/inboxdesk/python/inboxdesk inboxdesk_cli functions infra
+	$(BIN)/mypy layers/inboxdesk/python/inboxdesk inboxdesk_cli functions infra bench
 
 typecheck: install
-	$(BIN)/mypy layers/inboxdesk/python/inboxdesk inboxdesk_cli functions infra
+	$(BIN)/mypy layers/inboxdesk/python/inboxdesk inboxdesk_cli functions infra bench
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -76,9 +76,10 @@ def _load(start: int, stop: int, queue_ids: list[str]) -> None:
     from inboxdesk.dal import keys
     from inboxdesk.dal import tickets as ticket_store
     from inboxdesk.dal.table import TicketItem, TicketNumberItem
-    from inboxdesk.models import Participant, Ticket
+    from inboxdesk.models import Participant, Ticket, TicketStatus
 
-    statuses = ('new', 'open', 'pending', 'solved')  # n // 4: every queue (n % 4) gets every status
+    # n // 4: every queue (n % 4) gets every status
+    statuses: tuple[TicketStatus, ...] = ('new', 'open', 'pending', 'solved')
     with TicketItem.batch_write() as batch:
         for n in range(start, stop):
             at = f'2025-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:{(n // 60) % 60:02d}.{n:06d}Z'
@@ -154,10 +155,10 @@ def bench_list_latency() -> None:
         env = local_environment('http://unused')
         os.environ.update({k: v for k, v in env.items() if k != 'AWS_ENDPOINT_URL'})
         create_resources()
-        from inboxdesk.dal import queues as queue_store
+        from inboxdesk.logic import queues as queue_logic
 
         queue_ids = [
-            queue_store.create_queue(name=f'Queue {i}', inbound_addresses=[f'q{i}@example.com']).id for i in range(4)
+            queue_logic.create_queue(name=f'Queue {i}', inbound_addresses=[f'q{i}@example.com']).id for i in range(4)
         ]
         _load(0, SMALL, queue_ids)
         gc.collect()

@@ -100,9 +100,9 @@ class Embedded:
         self.environment = local_environment(f'http://127.0.0.1:{port}')
         os.environ.update(self.environment)
         self.created = create_resources()
-        from inboxdesk.dal import queues as queue_store
+        from inboxdesk.logic import queues as queue_logic
 
-        queue_store.ensure_default_queue(name='Support', inbound_addresses=[SUPPORT])
+        queue_logic.ensure_default_queue(name='Support', inbound_addresses=[SUPPORT])
         self.mails = 0
 
     def inbound_event(self) -> dict[str, Any]:
