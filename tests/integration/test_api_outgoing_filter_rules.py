@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.api import ADMIN, AGENT, call
+from tests.support.api import ADMIN, AGENT, call, open_ticket
 
 
 @pytest.fixture
 def ticket(aws):
-    assert (
-        call(
-            'POST', '/queues', claims=ADMIN, body={'name': 'Support', 'inbound_addresses': ['support@inboxdesk.test']}
-        )[0]
-        == 201
-    )
-    status, _, created = call(
-        'POST', '/tickets', claims=AGENT, body={'customer': 'jane@customer.test', 'title': 't', 'text': 'x'}
-    )
-    assert status == 201, created
-    return created['ticket']
+    return open_ticket()
 
 
 def _put(addresses):

@@ -12,7 +12,7 @@ import pytest
 
 from inboxdesk.dal import tickets as ticket_store
 from tests.conftest import FIXTURES
-from tests.support.api import ADMIN, AGENT, call
+from tests.support.api import AGENT, call, open_ticket
 from tests.support.sqs import context, sqs_event
 
 SES_EVENTS = FIXTURES / 'events' / 'ses'
@@ -43,16 +43,7 @@ def handle(*bodies: dict[str, Any] | str) -> dict[str, Any]:
 @pytest.fixture
 def sent_reply(aws) -> dict[str, str]:
     """An agent's reply that SES accepted as `<ses id@eu-west-1.amazonses.com>` (as the sender records it)."""
-    assert (
-        call(
-            'POST', '/queues', claims=ADMIN, body={'name': 'Support', 'inbound_addresses': ['support@inboxdesk.test']}
-        )[0]
-        == 201
-    )
-    _, _, created = call(
-        'POST', '/tickets', claims=AGENT, body={'customer': 'jane@customer.test', 'title': 't', 'text': 'x'}
-    )
-    ticket_id = created['ticket']['id']
+    ticket_id = open_ticket()['id']
     status, _, reply = call('POST', f'/tickets/{ticket_id}/replies', claims=AGENT, body={'text': 'Fixed it'})
     assert status == 202
     ses_id = f'0102018c{uuid.uuid4().hex}-000000'

@@ -58,3 +58,14 @@ def call(method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], An
     if 'json' in headers.get('content-type', ''):
         body = json.loads(body)
     return result['statusCode'], headers, body
+
+
+def open_ticket(customer: str = 'jane@customer.test') -> dict[str, Any]:
+    """A ticket an agent opened for `customer` in a fresh Support queue (support@inboxdesk.test)."""
+    status, _, queue = call(
+        'POST', '/queues', claims=ADMIN, body={'name': 'Support', 'inbound_addresses': ['support@inboxdesk.test']}
+    )
+    assert status == 201, queue
+    status, _, created = call('POST', '/tickets', claims=AGENT, body={'customer': customer, 'title': 't', 'text': 'x'})
+    assert status == 201, created
+    return dict(created['ticket'])
